@@ -1,0 +1,15 @@
+//! The facade's error type: every crate's error, converted upward.
+
+use oxla_ir::IrError;
+use oxla_lower::GradientError;
+
+/// Anything an oxla call can fail with.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Invalid `gradient` arguments (one variant per row of the SPEC).
+    #[error(transparent)]
+    Gradient(#[from] GradientError),
+    /// A graph could not be built or evaluated.
+    #[error(transparent)]
+    Ir(#[from] IrError),
+}
