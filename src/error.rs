@@ -1,5 +1,6 @@
 //! The facade's error type: every crate's error, converted upward.
 
+use oxla_autodiff::AutodiffError;
 use oxla_ir::IrError;
 use oxla_lower::GradientError;
 
@@ -12,4 +13,7 @@ pub enum Error {
     /// A graph could not be built or evaluated.
     #[error(transparent)]
     Ir(#[from] IrError),
+    /// A transformation (jvp, vjp, grad, transpose) could not be applied.
+    #[error(transparent)]
+    Autodiff(#[from] AutodiffError),
 }

@@ -6,6 +6,11 @@
 //! results with [`eval`]. Arguments are validated once, with NumPy's rules;
 //! results are NumPy's bit for bit.
 //!
+//! Derivatives are program transformations, as in JAX: [`jvp`], [`vjp`],
+//! [`grad`], [`value_and_grad`] and [`linear_transpose`] take a closure over
+//! tensors and return lazy tensors; `gradient` is differentiable in `f` (its
+//! transpose is one fused adjoint stencil) and in its coordinates.
+//!
 //! ```
 //! use oxla::{numpy, Axes, Tensor};
 //! let f = Tensor::from_host(ndarray::array![1u8, 2, 4, 7, 11].into_dyn())?; // ints become f64
@@ -14,11 +19,36 @@
 //! assert_eq!(values[0].as_array::<f64>()?.as_slice().unwrap(), &[1.0, 1.5, 2.5, 3.5, 4.0]);
 //! # Ok::<(), oxla::Error>(())
 //! ```
+//!
+//! A smoothness penalty `sum(|grad f|^2)` and its gradient with respect to `f`:
+//!
+//! ```
+//! use oxla::{numpy, value_and_grad, Axes, Error, Tensor};
+//! let f = Tensor::from_host(ndarray::array![[0.0, 1.0, 4.0], [1.0, 2.0, 5.0]].into_dyn())?;
+//! let (loss, g) = value_and_grad(
+//!     |xs: &[Tensor]| {
+//!         let mut total: Option<Tensor> = None;
+//!         for d in numpy::gradient(&xs[0], &[], Axes::All, 1)? {
+//!             let s = d.mul(&d)?.reduce_sum(&[0, 1])?;
+//!             total = Some(match total { Some(t) => t.add(&s)?, None => s });
+//!         }
+//!         Ok::<_, Error>(total.into_iter().collect())
+//!     },
+//!     &[f],
+//! )?;
+//! let v = oxla::eval(&[loss, g[0].clone()])?;
+//! assert_eq!(v[1].shape(), &[2, 3]);
+//! # Ok::<(), Error>(())
+//! ```
 
 mod error;
 pub mod numpy;
 
 pub use error::Error;
+pub use oxla_autodiff::{
+    AutodiffError, LinearTranspose, Pullback, grad, grad_wrt, jvp, linear_transpose,
+    value_and_grad, vjp, vjp_wrt,
+};
 pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
 pub use oxla_lower::{Axes, EdgeOrder, GradientError, Spacing};
 

@@ -66,6 +66,20 @@ pub enum IrError {
         /// Bound dtype.
         found_dtype: DType,
     },
+    /// A node was replaced by a tensor of another shape or dtype.
+    #[error(
+        "replacement has shape {found_shape:?} and dtype {found_dtype}; the node it replaces has {expected_shape:?} and {expected_dtype}"
+    )]
+    ReplacementMismatch {
+        /// The node's shape.
+        expected_shape: Shape,
+        /// The node's dtype.
+        expected_dtype: DType,
+        /// The replacement's shape.
+        found_shape: Shape,
+        /// The replacement's dtype.
+        found_dtype: DType,
+    },
     /// A composite op rejected its inputs or failed to lower.
     #[error("{name}: {reason}")]
     Composite {

@@ -110,26 +110,35 @@ pub fn substitute(
     outputs: &[Tensor],
     map: &HashMap<ParamId, Tensor>,
 ) -> Result<Vec<Tensor>, IrError> {
+    replace_nodes(outputs, |t| {
+        t.parameter_id().and_then(|id| map.get(&id)).cloned()
+    })
+}
+
+/// Rebuild `outputs` with every node for which `replacement` returns a
+/// tensor replaced by it (its operands are then not visited through it).
+/// A replacement must have the node's shape and dtype. Nodes that reach no
+/// replaced node are shared, not copied.
+pub fn replace_nodes(
+    outputs: &[Tensor],
+    replacement: impl Fn(&Tensor) -> Option<Tensor>,
+) -> Result<Vec<Tensor>, IrError> {
     let graph = Graph::new(outputs);
     let mut rebuilt: Vec<Tensor> = Vec::with_capacity(graph.nodes.len());
     for t in &graph.nodes {
-        let new = match t.op() {
-            Op::Parameter { id, .. } => match map.get(id) {
-                Some(r) => {
-                    if r.shape() != t.shape() || r.dtype() != t.dtype() {
-                        return Err(IrError::BindingMismatch {
-                            id: id.0,
-                            expected_shape: t.shape().into(),
-                            expected_dtype: t.dtype(),
-                            found_shape: r.shape().into(),
-                            found_dtype: r.dtype(),
-                        });
-                    }
-                    r.clone()
+        let new = match replacement(t) {
+            Some(r) => {
+                if r.shape() != t.shape() || r.dtype() != t.dtype() {
+                    return Err(IrError::ReplacementMismatch {
+                        expected_shape: t.shape().into(),
+                        expected_dtype: t.dtype(),
+                        found_shape: r.shape().into(),
+                        found_dtype: r.dtype(),
+                    });
                 }
-                None => t.clone(),
-            },
-            _ => {
+                r
+            }
+            None => {
                 let inputs: Vec<Tensor> = t
                     .inputs()
                     .iter()

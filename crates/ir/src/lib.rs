@@ -44,7 +44,7 @@ pub use composite::Composite;
 pub use dtype::DType;
 pub use element::Element;
 pub use error::IrError;
-pub use graph::{Graph, substitute};
+pub use graph::{Graph, replace_nodes, substitute};
 pub use interpret::{Bindings, evaluate};
 pub use op::{Op, OpKind, ParamId, Widths};
 pub use tensor::{NodeKey, Tensor};

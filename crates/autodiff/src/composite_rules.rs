@@ -1,0 +1,140 @@
+//! Rules for composite ops.
+//!
+//! `gradient` ([`GradientOp`]) has rules of its own: it is linear in `f`, so
+//! its tangent in `f` is the op itself, and its transpose is the adjoint
+//! stencil `G^T` (the same op with `adjoint` flipped), one node that a jit
+//! can run as a single pass. Its dependence on the step or coordinates is
+//! non-linear and goes through the lowered primitives. Any other composite
+//! is differentiated and transposed through its lowering.
+
+use std::collections::HashMap;
+
+use oxla_ir::{Op, Tensor};
+use oxla_lower::GradientOp;
+
+use crate::tangent::{self, Tangent};
+use crate::{AutodiffError, jvp, transpose};
+
+/// JVP of a composite node.
+pub(crate) fn jvp_composite(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
+    match gradient_op(node) {
+        Some(op) => jvp_gradient(node, op, tangents),
+        None => jvp_through_lowering(node, tangents),
+    }
+}
+
+/// Transpose of a composite node.
+pub(crate) fn transpose_composite(
+    node: &Tensor,
+    ct: &Tensor,
+    linear: &[bool],
+) -> Result<Vec<Option<Tensor>>, AutodiffError> {
+    match gradient_op(node) {
+        Some(op) => transpose_gradient(node, op, ct, linear),
+        None => transpose_through_lowering(node, ct, linear),
+    }
+}
+
+fn gradient_op(node: &Tensor) -> Option<GradientOp> {
+    match node.op() {
+        Op::Composite(c) => GradientOp::of(c.as_ref()).copied(),
+        _ => None,
+    }
+}
+
+/// `d G(f; x) = G(df; x) + (dG/dx) dx`: the op itself on `df` (it is linear in
+/// `f`), plus the lowered primitives' JVP in the step or coordinates `x`.
+fn jvp_gradient(
+    node: &Tensor,
+    _op: GradientOp,
+    tangents: &[Tangent],
+) -> Result<Tangent, AutodiffError> {
+    let in_f = match &tangents[0] {
+        Some(df) => {
+            let mut inputs = node.inputs().to_vec();
+            inputs[0] = df.clone();
+            Some(node.with_inputs(&inputs)?)
+        }
+        None => None,
+    };
+    let in_spacing = match tangents.get(1) {
+        Some(Some(dx)) => jvp_through_lowering(node, &[None, Some(dx.clone())])?,
+        _ => None,
+    };
+    Ok(tangent::add(in_f, in_spacing)?)
+}
+
+/// `G^T`: the same stencil with `adjoint` flipped, on the same spacing input.
+fn transpose_gradient(
+    node: &Tensor,
+    op: GradientOp,
+    ct: &Tensor,
+    linear: &[bool],
+) -> Result<Vec<Option<Tensor>>, AutodiffError> {
+    if linear.get(1).copied().unwrap_or(false) {
+        return Err(AutodiffError::NotLinear {
+            op: node.op().name(),
+            operand: 1,
+        });
+    }
+    let mut inputs = node.inputs().to_vec();
+    inputs[0] = ct.clone();
+    let ct_f = Tensor::composite(std::sync::Arc::new(op.transposed()), &inputs)?;
+    Ok(std::iter::once(Some(ct_f))
+        .chain(inputs[1..].iter().map(|_| None))
+        .collect())
+}
+
+/// Lower the node with fresh parameters for its operands, take the JVP of
+/// the lowering, and put the real operands back.
+fn jvp_through_lowering(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
+    let params: Vec<Tensor> = node
+        .inputs()
+        .iter()
+        .map(|t| Tensor::parameter(t.shape(), t.dtype()))
+        .collect();
+    let lowered = node.with_inputs(&params)?.lower_composite()?;
+    let seeds: HashMap<_, _> = params
+        .iter()
+        .zip(tangents)
+        .filter_map(|(p, t)| t.as_ref().map(|t| (p.key(), t.clone())))
+        .collect();
+    let Some(t) = jvp::jvp_graph(&[lowered], &seeds)?.remove(0) else {
+        return Ok(None);
+    };
+    let back: HashMap<_, _> = params
+        .iter()
+        .zip(node.inputs())
+        .filter_map(|(p, x)| p.parameter_id().map(|id| (id, x.clone())))
+        .collect();
+    Ok(Some(oxla_ir::substitute(&[t], &back)?.remove(0)))
+}
+
+/// Lower the node with fresh parameters in place of its linear operands and
+/// transpose the lowering with respect to them.
+fn transpose_through_lowering(
+    node: &Tensor,
+    ct: &Tensor,
+    linear: &[bool],
+) -> Result<Vec<Option<Tensor>>, AutodiffError> {
+    let params: Vec<Option<Tensor>> = node
+        .inputs()
+        .iter()
+        .zip(linear)
+        .map(|(t, &l)| l.then(|| Tensor::parameter(t.shape(), t.dtype())))
+        .collect();
+    let inputs: Vec<Tensor> = node
+        .inputs()
+        .iter()
+        .zip(&params)
+        .map(|(t, p)| p.clone().unwrap_or_else(|| t.clone()))
+        .collect();
+    let lowered = node.with_inputs(&inputs)?.lower_composite()?;
+    let linear_params: Vec<Tensor> = params.iter().flatten().cloned().collect();
+    let mut cts =
+        transpose::transpose_graph(&[lowered], &[ct.clone()], &linear_params)?.into_iter();
+    Ok(params
+        .iter()
+        .map(|p| p.as_ref().and_then(|_| cts.next().flatten()))
+        .collect())
+}
