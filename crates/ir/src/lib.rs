@@ -36,6 +36,7 @@ mod graph;
 mod infer;
 mod interpret;
 mod op;
+pub mod pool;
 pub mod reduce;
 mod tensor;
 mod value;
@@ -47,6 +48,7 @@ pub use error::IrError;
 pub use graph::{Graph, replace_nodes, substitute};
 pub use interpret::{Bindings, evaluate};
 pub use op::{Op, OpKind, ParamId, Widths};
+pub use pool::{cached_memory_bytes, release_cached_memory};
 pub use tensor::{NodeKey, Tensor};
 pub use value::{ArrayElement, ArrayValue, HostArray};
 

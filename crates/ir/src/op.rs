@@ -275,6 +275,9 @@ impl PartialEq for Op {
     }
 }
 
+/// Equality is structural and reflexive (literals by bits, composites by their parameters).
+impl Eq for Op {}
+
 impl Hash for Op {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.kind().hash(state);

@@ -163,14 +163,14 @@ impl Tensor {
     }
     /// `-self`.
     pub fn neg(&self) -> Result<Tensor, IrError> {
-        Tensor::from_op(Op::Neg, &[self.clone()])
+        Tensor::from_op(Op::Neg, std::slice::from_ref(self))
     }
     /// Round to `dtype`; returns `self` unchanged if it already has that dtype.
     pub fn convert(&self, dtype: DType) -> Result<Tensor, IrError> {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        Tensor::from_op(Op::Convert(dtype), &[self.clone()])
+        Tensor::from_op(Op::Convert(dtype), std::slice::from_ref(self))
     }
 
     // ---- movement ----------------------------------------------------------
@@ -188,7 +188,7 @@ impl Tensor {
                 limit: limit.into(),
                 stride: stride.into(),
             },
-            &[self.clone()],
+            std::slice::from_ref(self),
         )
     }
 
@@ -257,7 +257,7 @@ impl Tensor {
             Op::Reshape {
                 shape: shape.into(),
             },
-            &[self.clone()],
+            std::slice::from_ref(self),
         )
     }
 
@@ -271,13 +271,16 @@ impl Tensor {
                 shape: shape.into(),
                 dims: dims.into(),
             },
-            &[self.clone()],
+            std::slice::from_ref(self),
         )
     }
 
     /// Output axis `i` is operand axis `perm[i]`.
     pub fn transpose(&self, perm: &[usize]) -> Result<Tensor, IrError> {
-        Tensor::from_op(Op::Transpose { perm: perm.into() }, &[self.clone()])
+        Tensor::from_op(
+            Op::Transpose { perm: perm.into() },
+            std::slice::from_ref(self),
+        )
     }
 
     /// Sum over `axes` (any order; duplicates are an error).
@@ -290,7 +293,7 @@ impl Tensor {
                 format!("axes {axes:?} repeat an axis"),
             ));
         }
-        Tensor::from_op(Op::ReduceSum { axes: sorted }, &[self.clone()])
+        Tensor::from_op(Op::ReduceSum { axes: sorted }, std::slice::from_ref(self))
     }
 
     /// Apply a composite op.

@@ -103,8 +103,14 @@ pub trait ArrayElement: Element {
     fn wrap(a: ArrayD<Self>) -> ArrayValue;
     /// Borrow the array if the value has this element type.
     fn view(v: &ArrayValue) -> Option<&ArrayD<Self>>;
-    /// Take the array if the value has this element type.
-    fn unwrap(v: ArrayValue) -> Result<ArrayD<Self>, ArrayValue>;
+    /// Take the array out of `v` (leaving an empty array) if it has this element type.
+    fn take(v: &mut ArrayValue) -> Option<ArrayD<Self>>;
+    /// Wrap a buffer for the pool.
+    fn pool(v: Vec<Self>) -> crate::pool::Pooled;
+    /// True if a pooled buffer holds this element type.
+    fn unpool_ref(p: &crate::pool::Pooled) -> bool;
+    /// Unwrap a pooled buffer of this element type.
+    fn unpool(p: crate::pool::Pooled) -> Result<Vec<Self>, crate::pool::Pooled>;
 }
 
 macro_rules! array_element {
@@ -119,9 +125,21 @@ macro_rules! array_element {
                     _ => None,
                 }
             }
-            fn unwrap(v: ArrayValue) -> Result<ArrayD<Self>, ArrayValue> {
+            fn take(v: &mut ArrayValue) -> Option<ArrayD<Self>> {
                 match v {
-                    ArrayValue::$variant(a) => Ok(a),
+                    ArrayValue::$variant(a) => Some(std::mem::replace(a, empty())),
+                    _ => None,
+                }
+            }
+            fn pool(v: Vec<Self>) -> crate::pool::Pooled {
+                crate::pool::Pooled::$variant(v)
+            }
+            fn unpool_ref(p: &crate::pool::Pooled) -> bool {
+                matches!(p, crate::pool::Pooled::$variant(_))
+            }
+            fn unpool(p: crate::pool::Pooled) -> Result<Vec<Self>, crate::pool::Pooled> {
+                match p {
+                    crate::pool::Pooled::$variant(v) => Ok(v),
                     other => Err(other),
                 }
             }
@@ -139,6 +157,34 @@ array_element!(f32, F32);
 array_element!(f64, F64);
 array_element!(Complex32, C64);
 array_element!(Complex64, C128);
+
+/// An array with no elements and no allocation.
+fn empty<T>() -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(&[0]), Vec::new()).expect("0 elements fit shape [0]")
+}
+
+/// Large buffers go back to the pool when a value is dropped (see [`crate::pool`]).
+impl Drop for ArrayValue {
+    fn drop(&mut self) {
+        fn recycle<T: ArrayElement>(v: &mut ArrayValue) {
+            if let Some(a) = T::take(v)
+                && a.len() * std::mem::size_of::<T>() >= crate::pool::MIN_POOLED_BYTES
+            {
+                let (data, offset) = a.into_raw_vec_and_offset();
+                if offset.unwrap_or(0) == 0 {
+                    crate::pool::give(T::pool(data));
+                }
+            }
+        }
+        match self.dtype() {
+            DType::F16 => recycle::<f16>(self),
+            DType::F32 => recycle::<f32>(self),
+            DType::F64 => recycle::<f64>(self),
+            DType::C64 => recycle::<Complex32>(self),
+            DType::C128 => recycle::<Complex64>(self),
+        }
+    }
+}
 
 fn standard_layout<T: Clone>(a: ArrayD<T>) -> ArrayD<T> {
     if a.is_standard_layout() {
@@ -192,10 +238,10 @@ impl ArrayValue {
     }
 
     /// Take the typed array out, or fail with the dtype present.
-    pub fn into_array<T: ArrayElement>(self) -> Result<ArrayD<T>, IrError> {
-        T::unwrap(self).map_err(|other| IrError::WrongDType {
+    pub fn into_array<T: ArrayElement>(mut self) -> Result<ArrayD<T>, IrError> {
+        T::take(&mut self).ok_or(IrError::WrongDType {
             expected: T::DTYPE,
-            found: other.dtype(),
+            found: self.dtype(),
         })
     }
 
@@ -347,14 +393,15 @@ impl HostArray {
 }
 
 impl From<ArrayValue> for HostArray {
-    fn from(v: ArrayValue) -> Self {
-        match v {
-            ArrayValue::F16(a) => HostArray::F16(a),
-            ArrayValue::F32(a) => HostArray::F32(a),
-            ArrayValue::F64(a) => HostArray::F64(a),
-            ArrayValue::C64(a) => HostArray::C64(a),
-            ArrayValue::C128(a) => HostArray::C128(a),
-        }
+    fn from(mut v: ArrayValue) -> Self {
+        let taken = match v.dtype() {
+            DType::F16 => f16::take(&mut v).map(HostArray::F16),
+            DType::F32 => f32::take(&mut v).map(HostArray::F32),
+            DType::F64 => f64::take(&mut v).map(HostArray::F64),
+            DType::C64 => Complex32::take(&mut v).map(HostArray::C64),
+            DType::C128 => Complex64::take(&mut v).map(HostArray::C128),
+        };
+        taken.expect("the variant matches the dtype it reports")
     }
 }
 
