@@ -1,4 +1,97 @@
-//! The `oxla` command (being built: see issue 3).
-fn main() {
-    println!("oxla");
+//! `oxla`, the command-line face of the oxla library.
+//!
+//! ```text
+//! oxla gradient INPUT.npy [--spacing V]... [--axis N]... [--edge-order 1|2] --out-dir DIR
+//! oxla [demo]
+//! ```
+//!
+//! `oxla gradient` reads a `.npy` array (any numeric dtype NumPy writes,
+//! either byte order, C or Fortran order, format 1.0/2.0/3.0), computes
+//! `numpy.gradient` with [`oxla::numpy::gradient`] and [`oxla::eval`], and
+//! writes `DIR/grad_axis<A>.npy` for each axis, in the dtype NumPy returns.
+//! Without a command (or with `demo`) it runs an embedded demo that shows
+//! the convergence of both edge orders on a sample field.
+//!
+//! The crate is thin: it parses and does I/O, and leaves every numerical
+//! and argument rule to the library. How the pieces meet:
+//!
+//! - [`args`]: the command line ([`args::Cli`], [`args::GradientArgs`], and
+//!   [`args::SpacingArg`], which tells a number from a coordinate file).
+//! - [`npy`]: `.npy` reading into [`oxla::HostArray`] (the header is checked
+//!   against the file size before anything is allocated) and writing of
+//!   [`oxla::ArrayValue`] results, with the `npyz` crate for the elements.
+//! - [`commands::gradient`]: turns the arguments into [`oxla::Spacing`] and
+//!   [`oxla::Axes`], calls the library, and hands the results to [`output`],
+//!   which writes them all or nothing (temporary names, then renames).
+//! - [`demo`]: the embedded report, built from sections.
+//! - [`error`]: [`error::CliError`], every failure as one line on stderr and
+//!   exit status 2 (clap's usage errors are condensed to one line too).
+
+mod args;
+mod commands;
+mod demo;
+mod error;
+mod npy;
+mod output;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let result = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => return clap_exit(e),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "oxla: error: {}", e.one_line());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Some(Command::Gradient(args)) => commands::gradient::run(&args, &mut out)?,
+        Some(Command::Demo) | None => demo::run(&mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Help and version go to stdout as clap renders them; a usage error
+/// becomes one line on stderr with exit status 2.
+fn clap_exit(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::EXIT_FAILURE))
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            // The first paragraph holds the message; the rest is usage and tips.
+            let message: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            let err = CliError::Usage(format!("{message} (see 'oxla --help')"));
+            let _ = writeln!(io::stderr(), "oxla: error: {}", err.one_line());
+            ExitCode::from(err.exit_code())
+        }
+    }
 }
