@@ -11,7 +11,7 @@ use oxla_ir::{DType, ParamId, Tensor, replace_nodes, substitute};
 
 use crate::tangent::{Tangent, or_zeros};
 use crate::transpose::transpose_graph;
-use crate::{AutodiffError, jvp::jvp_graph};
+use crate::{AutodiffError, Role, jvp::jvp_graph};
 
 fn params_like(values: &[Tensor]) -> Vec<Tensor> {
     values
@@ -30,8 +30,7 @@ fn binding(params: &[Tensor], values: &[Tensor]) -> HashMap<ParamId, Tensor> {
 
 /// Check that `given` matches `like` in count, shapes and dtypes.
 fn check_like(
-    what: &'static str,
-    of: &'static str,
+    what: Role,
     like: &[(Vec<usize>, DType)],
     given: &[Tensor],
 ) -> Result<(), AutodiffError> {
@@ -46,7 +45,6 @@ fn check_like(
         if g.shape() != shape.as_slice() || g.dtype() != *dtype {
             return Err(AutodiffError::Mismatch {
                 what,
-                of,
                 index,
                 expected_shape: shape.as_slice().into(),
                 expected_dtype: *dtype,
@@ -83,7 +81,7 @@ where
     F: FnOnce(&[Tensor]) -> Result<Vec<Tensor>, E>,
     E: From<AutodiffError>,
 {
-    check_like("tangent", "primal input", &types(primals), tangents)?;
+    check_like(Role::Tangent, &types(primals), tangents)?;
     let params = params_like(primals);
     let outputs = f(&params)?;
     let seeds = params
@@ -115,13 +113,17 @@ pub struct Pullback {
     outputs: Vec<(Vec<usize>, DType)>,
     inputs: Vec<Tensor>,
     linear_outputs: Vec<Tangent>,
+    /// One tangent parameter per distinct input.
     tangent_params: Vec<Tensor>,
+    /// For each input, its entry in `tangent_params` (an input listed twice
+    /// in `vjp_wrt` is one input, and gets the same cotangent at both places).
+    slots: Vec<usize>,
 }
 
 impl Pullback {
     /// `J^T · cotangents`: one cotangent per input of the function, lazily.
     pub fn call(&self, cotangents: &[Tensor]) -> Result<Vec<Tensor>, AutodiffError> {
-        check_like("cotangent", "output", &self.outputs, cotangents)?;
+        check_like(Role::Cotangent, &self.outputs, cotangents)?;
         let (outs, cts): (Vec<Tensor>, Vec<Tensor>) = self
             .linear_outputs
             .iter()
@@ -129,22 +131,42 @@ impl Pullback {
             .filter_map(|(t, c)| t.clone().map(|t| (t, c.clone())))
             .unzip();
         let results = transpose_graph(&outs, &cts, &self.tangent_params)?;
-        Ok(results
-            .into_iter()
+        Ok(self
+            .slots
+            .iter()
             .zip(&self.inputs)
-            .map(|(ct, x)| or_zeros(ct, x))
+            .map(|(&slot, x)| or_zeros(results[slot].clone(), x))
             .collect::<Result<_, _>>()?)
     }
 }
 
-/// Linearize `outputs` (already built over `params`) and bind `params` to `primals`.
+/// The distinct nodes of `params` (first occurrences, in order) and, for
+/// each entry of `params`, the position of its node among them.
+fn distinct(params: &[Tensor]) -> (Vec<Tensor>, Vec<usize>) {
+    let mut unique: Vec<Tensor> = Vec::with_capacity(params.len());
+    let slots = params
+        .iter()
+        .map(|p| match unique.iter().position(|u| u.same_node(p)) {
+            Some(i) => i,
+            None => {
+                unique.push(p.clone());
+                unique.len() - 1
+            }
+        })
+        .collect();
+    (unique, slots)
+}
+
+/// Linearize `outputs` (already built over `params`) and bind `params` to
+/// `primals`. A parameter listed twice (from `vjp_wrt`) is one input.
 fn linearize(
     params: &[Tensor],
     outputs: Vec<Tensor>,
     primals: &[Tensor],
 ) -> Result<(Vec<Tensor>, Pullback), AutodiffError> {
-    let tangent_params = params_like(params);
-    let seeds = params
+    let (unique, slots) = distinct(params);
+    let tangent_params = params_like(&unique);
+    let seeds = unique
         .iter()
         .map(Tensor::key)
         .zip(tangent_params.iter().cloned())
@@ -166,6 +188,7 @@ fn linearize(
             inputs: primals.to_vec(),
             linear_outputs,
             tangent_params,
+            slots,
         },
     ))
 }
@@ -255,7 +278,7 @@ impl LinearTranspose {
     /// `L^T · cotangents`: one cotangent per input of the function, lazily.
     /// Fails with [`AutodiffError::NotLinear`] if the function is not linear.
     pub fn call(&self, cotangents: &[Tensor]) -> Result<Vec<Tensor>, AutodiffError> {
-        check_like("cotangent", "output", &types(&self.outputs), cotangents)?;
+        check_like(Role::Cotangent, &types(&self.outputs), cotangents)?;
         let results = transpose_graph(&self.outputs, cotangents, &self.params)?;
         Ok(results
             .into_iter()
@@ -308,7 +331,8 @@ pub fn vjp_wrt(outputs: &[Tensor], wrt: &[Tensor]) -> Result<Pullback, AutodiffE
         .zip(params.iter().cloned())
         .collect();
     let traced = replace_nodes(outputs, |t| cut.get(&t.key()).cloned())?;
-    // A tensor listed twice is one input: the first parameter stands for it.
+    // A tensor listed twice is one input: both entries name the same
+    // parameter, and `linearize` gives both places the same cotangent.
     let params: Vec<Tensor> = wrt.iter().map(|w| cut[&w.key()].clone()).collect();
     Ok(linearize(&params, traced, wrt)?.1)
 }
@@ -328,5 +352,56 @@ pub fn vjp_wrt(outputs: &[Tensor], wrt: &[Tensor]) -> Result<Pullback, AutodiffE
 /// ```
 pub fn grad_wrt(output: &Tensor, wrt: &[Tensor]) -> Result<Vec<Tensor>, AutodiffError> {
     let y = scalar_output(std::slice::from_ref(output))?;
-    vjp_wrt(&[y.clone()], wrt)?.call(&[Tensor::scalar(y.dtype(), 1.0)])
+    vjp_wrt(std::slice::from_ref(&y), wrt)?.call(&[Tensor::scalar(y.dtype(), 1.0)])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use oxla_ir::{Bindings, Tensor, evaluate};
+
+    use super::*;
+
+    fn values(ts: &[Tensor]) -> Vec<Vec<f64>> {
+        evaluate(ts, &Bindings::new())
+            .unwrap()
+            .iter()
+            .map(|v| v.as_array::<f64>().unwrap().iter().copied().collect())
+            .collect()
+    }
+
+    /// A tensor listed twice in `wrt` is one input: both places get its
+    /// whole gradient (as `torch.autograd.grad` does), not a split of it.
+    #[test]
+    fn grad_wrt_a_tensor_listed_twice() {
+        let x = Tensor::from_host(ndarray::arr1(&[1.0, 2.0, 3.0]).into_dyn()).unwrap();
+        let y = x.mul(&x).unwrap().reduce_sum(&[0]).unwrap();
+        let g = grad_wrt(&y, &[x.clone(), x.clone()]).unwrap();
+        assert_eq!(values(&g), vec![vec![2.0, 4.0, 6.0]; 2]);
+        // Mixed with another input, in either order.
+        let two = Tensor::scalar(DType::F64, 2.0);
+        let z = y.mul(&two).unwrap();
+        let g = grad_wrt(&z, &[two.clone(), x.clone(), two]).unwrap();
+        assert_eq!(
+            values(&g),
+            vec![vec![14.0], vec![4.0, 8.0, 12.0], vec![14.0]]
+        );
+    }
+
+    /// The same primal passed twice to `vjp` is two inputs (two parameters).
+    #[test]
+    fn vjp_with_a_primal_given_twice() {
+        let x = Tensor::from_host(ndarray::arr1(&[1.0, 2.0]).into_dyn()).unwrap();
+        let (_, pullback) = vjp(
+            |xs: &[Tensor]| Ok::<_, AutodiffError>(vec![xs[0].mul(&xs[1])?]),
+            &[x.clone(), x],
+        )
+        .unwrap();
+        let ct = Tensor::from_host(ndarray::arr1(&[1.0, 1.0]).into_dyn()).unwrap();
+        assert_eq!(
+            values(&pullback.call(&[ct]).unwrap()),
+            vec![vec![1.0, 2.0]; 2]
+        );
+    }
 }

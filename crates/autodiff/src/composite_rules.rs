@@ -131,8 +131,8 @@ fn transpose_through_lowering(
         .collect();
     let lowered = node.with_inputs(&inputs)?.lower_composite()?;
     let linear_params: Vec<Tensor> = params.iter().flatten().cloned().collect();
-    let mut cts =
-        transpose::transpose_graph(&[lowered], &[ct.clone()], &linear_params)?.into_iter();
+    let mut cts = transpose::transpose_graph(&[lowered], std::slice::from_ref(ct), &linear_params)?
+        .into_iter();
     Ok(params
         .iter()
         .map(|p| p.as_ref().and_then(|_| cts.next().flatten()))

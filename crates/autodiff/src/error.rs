@@ -3,18 +3,45 @@
 use oxla_ir::{DType, IrError, Shape};
 use oxla_lower::GradientError;
 
+/// Whether a value given to a transformation is a tangent or a cotangent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A tangent: it must match a primal input.
+    Tangent,
+    /// A cotangent: it must match an output.
+    Cotangent,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Tangent => "tangent",
+            Role::Cotangent => "cotangent",
+        })
+    }
+}
+
+impl Role {
+    /// What a value of this role must match.
+    pub fn belongs_to(self) -> &'static str {
+        match self {
+            Role::Tangent => "primal input",
+            Role::Cotangent => "output",
+        }
+    }
+}
+
 /// Why a transformation could not be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AutodiffError {
     /// A tangent or cotangent does not match the value it belongs to.
     #[error(
-        "{what} {index} has shape {found_shape:?} and dtype {found_dtype}; it must match the {of} it belongs to: {expected_shape:?} and {expected_dtype}"
+        "{what} {index} has shape {found_shape:?} and dtype {found_dtype}; it must match the {} it belongs to: {expected_shape:?} and {expected_dtype}",
+        .what.belongs_to()
     )]
     Mismatch {
-        /// `"tangent"` or `"cotangent"`.
-        what: &'static str,
-        /// `"primal input"` or `"output"`.
-        of: &'static str,
+        /// Tangent or cotangent.
+        what: Role,
         /// Its position.
         index: usize,
         /// Required shape.
@@ -29,8 +56,8 @@ pub enum AutodiffError {
     /// The wrong number of tangents or cotangents.
     #[error("expected {expected} {what}(s), got {found}")]
     Count {
-        /// `"tangent"` or `"cotangent"`.
-        what: &'static str,
+        /// Tangent or cotangent.
+        what: Role,
         /// How many are needed.
         expected: usize,
         /// How many were given.

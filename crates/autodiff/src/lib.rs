@@ -54,4 +54,4 @@ pub mod transpose_rules;
 pub use api::{
     LinearTranspose, Pullback, grad, grad_wrt, jvp, linear_transpose, value_and_grad, vjp, vjp_wrt,
 };
-pub use error::AutodiffError;
+pub use error::{AutodiffError, Role};
