@@ -2,6 +2,7 @@
 
 use oxla_autodiff::AutodiffError;
 use oxla_ir::IrError;
+use oxla_jit::JitError;
 use oxla_lower::GradientError;
 
 /// Anything an oxla call can fail with.
@@ -16,4 +17,7 @@ pub enum Error {
     /// A transformation (jvp, vjp, grad, transpose) could not be applied.
     #[error(transparent)]
     Autodiff(#[from] AutodiffError),
+    /// A computation could not be compiled or run by the jit.
+    #[error(transparent)]
+    Jit(#[from] JitError),
 }

@@ -52,7 +52,13 @@ pub use oxla_autodiff::{
 pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
 pub use oxla_lower::{Axes, EdgeOrder, GradientError, Spacing};
 
-/// Evaluate tensors together, returning their values in order.
+/// Evaluate tensors together with fused kernels, returning their values in order.
+///
+/// The graph is compiled on first sight (see [`oxla_jit::eval`]) and the
+/// plan is reused for later graphs of the same structure. Results are
+/// bit-identical to [`eval_reference`]. Evaluate related outputs in one
+/// call (all axes of a `gradient`, a loss and its gradient) so they share
+/// one pass over memory.
 ///
 /// ```
 /// use oxla::{DType, Tensor};
@@ -62,7 +68,7 @@ pub use oxla_lower::{Axes, EdgeOrder, GradientError, Spacing};
 /// # Ok::<(), oxla::Error>(())
 /// ```
 pub fn eval(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, Error> {
-    eval_reference(outputs)
+    Ok(oxla_jit::eval(outputs)?)
 }
 
 /// Evaluate with the reference interpreter (one primitive at a time): the

@@ -1,0 +1,502 @@
+//! Running a [`FusedKernel`].
+//!
+//! The iteration space is walked as rows (all axes but the innermost) of
+//! `row_len` elements. Work is cut into items whose boundaries depend only
+//! on the shape, never on the thread count: blocks of whole rows, or, for a
+//! single long row, blocks of whole reduction chunks. Items run in parallel
+//! on rayon's pool; each writes a disjoint part of every output and keeps
+//! its own reduction partials, which are folded afterwards in item order.
+//! So results are the same bit for bit on any number of threads.
+
+use std::sync::Arc;
+
+use oxla_ir::reduce::CHUNK;
+use oxla_ir::{ArrayValue, Element, with_dtype};
+use rayon::prelude::*;
+
+use crate::JitError;
+use crate::exec::bank::{Banks, BufRef, OutBuf, OutSlice, TileElem};
+use crate::exec::tile::{self, ChunkCursor, Src};
+use crate::kernel::FusedKernel;
+use crate::kexpr::{View, internal};
+use crate::program::{SInstr, VDst, VInstr, VSrc};
+
+/// Elements per tile: 2 KB of f64 per register, so a program's registers stay in L1.
+pub const TILE: usize = 256;
+/// Elements per work item (a multiple of the reduction chunk).
+const ITEM_ELEMENTS: usize = 64 * CHUNK;
+/// Below this many elements a kernel runs on the calling thread.
+const PARALLEL_MIN: usize = 1 << 15;
+
+struct Item<'o> {
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    outs: Vec<OutSlice<'o>>,
+}
+
+/// Run `k`, reading `buffers`; returns the values of its roots (stores, then reductions).
+pub(crate) fn run(
+    k: &FusedKernel,
+    buffers: &[Option<Arc<ArrayValue>>],
+) -> Result<Vec<(usize, ArrayValue)>, JitError> {
+    let ndim = k.it_shape.len();
+    let row_len = k.it_shape.last().copied().unwrap_or(1);
+    let n_rows: usize = k.it_shape.iter().take(ndim.saturating_sub(1)).product();
+    let total = row_len * n_rows;
+    let mut inputs: Vec<Option<BufRef<'_>>> = vec![None; buffers.len()];
+    for &b in &k.reads {
+        let value = buffers
+            .get(b)
+            .and_then(|v| v.as_deref())
+            .ok_or_else(|| internal("a kernel input is not computed yet"))?;
+        inputs[b] = Some(BufRef::of(value).ok_or_else(|| internal("input not contiguous"))?);
+    }
+    let mut outs: Vec<OutBuf> = k
+        .stores
+        .iter()
+        .map(|s| OutBuf::take(s.dtype, total))
+        .collect();
+    let mut results: Vec<Banks> = Vec::new();
+    if total > 0 {
+        let (item_rows, item_cols) = if k.sequential || total < PARALLEL_MIN {
+            (n_rows, row_len)
+        } else if n_rows > 1 {
+            ((ITEM_ELEMENTS / row_len).max(1), row_len)
+        } else {
+            (1, ITEM_ELEMENTS)
+        };
+        let chunk = item_rows * item_cols;
+        let mut per_output: Vec<std::vec::IntoIter<OutSlice<'_>>> = outs
+            .iter_mut()
+            .map(|o| o.split(chunk).into_iter())
+            .collect();
+        let mut items = Vec::new();
+        for r0 in (0..n_rows).step_by(item_rows) {
+            for c0 in (0..row_len).step_by(item_cols) {
+                items.push(Item {
+                    rows: r0..(r0 + item_rows).min(n_rows),
+                    cols: c0..(c0 + item_cols).min(row_len),
+                    outs: per_output.iter_mut().filter_map(Iterator::next).collect(),
+                });
+            }
+        }
+        results = if items.len() > 1 {
+            items
+                .into_par_iter()
+                .map(|item| run_item(k, &inputs, item))
+                .collect::<Result<_, _>>()?
+        } else {
+            items
+                .into_iter()
+                .map(|item| run_item(k, &inputs, item))
+                .collect::<Result<_, _>>()?
+        };
+    }
+    let mut values = Vec::with_capacity(k.stores.len() + k.reductions.len());
+    for (spec, out) in k.stores.iter().zip(outs) {
+        let v = out
+            .into_value(&k.it_shape)
+            .map_err(|e| internal(&e.to_string()))?;
+        values.push((spec.buffer, v));
+    }
+    for (r, spec) in k.reductions.iter().enumerate() {
+        let v = with_dtype!(spec.dtype, |T| finish_reduction::<T>(
+            k, r, &results, n_rows, row_len
+        ))?;
+        values.push((spec.buffer, v));
+    }
+    Ok(values)
+}
+
+/// Output element of the reduction `r` that row `row` contributes to (its kept outer axes).
+fn kept_index(k: &FusedKernel, r: usize, row: usize) -> usize {
+    let axes = &k.reductions[r].axes;
+    let outer = k.it_shape.len().saturating_sub(1);
+    let (mut rest, mut index, mut scale) = (row, 0, 1);
+    for d in (0..outer).rev() {
+        let i = rest % k.it_shape[d];
+        rest /= k.it_shape[d];
+        if !axes.contains(&d) {
+            index += i * scale;
+            scale *= k.it_shape[d];
+        }
+    }
+    index
+}
+
+fn finish_reduction<T: TileElem>(
+    k: &FusedKernel,
+    r: usize,
+    items: &[Banks],
+    n_rows: usize,
+    row_len: usize,
+) -> Result<ArrayValue, JitError> {
+    let spec = &k.reductions[r];
+    let numel: usize = spec.shape.iter().product();
+    let reduced: usize = spec.axes.iter().map(|&a| k.it_shape[a]).product();
+    let data = if reduced == 0 {
+        vec![T::ZERO; numel]
+    } else if spec.innermost_reduced(k.it_shape.len()) {
+        let partials: Vec<T> = items
+            .iter()
+            .flat_map(|b| T::bank(b).partials[r].iter().copied())
+            .collect();
+        let per_row = row_len.div_ceil(CHUNK);
+        if partials.len() != n_rows * per_row {
+            return Err(internal("reduction chunks do not cover the rows"));
+        }
+        let mut out = vec![T::NEG_ZERO; numel];
+        for (row, sums) in partials.chunks(per_row).enumerate() {
+            let o = &mut out[kept_index(k, r, row)];
+            for &s in sums {
+                *o = o.add(s);
+            }
+        }
+        out
+    } else {
+        let [item] = items else {
+            return Err(internal("a sequential reduction ran as several items"));
+        };
+        T::bank(item).sums[r].clone()
+    };
+    let a = oxla_ir::ndarray::ArrayD::from_shape_vec(oxla_ir::ndarray::IxDyn(&spec.shape), data)
+        .map_err(|e| internal(&e.to_string()))?;
+    Ok(T::wrap(a))
+}
+
+/// Where a tile is, for its instructions.
+struct Tile<'x, 'a> {
+    inputs: &'x [Option<BufRef<'a>>],
+    views: &'x [View],
+    /// Per view, the element offset at the tile's first column.
+    bases: &'x [i64],
+    /// Offset of the tile's first element in the item's output slices.
+    pos: usize,
+    col: usize,
+    len: usize,
+    /// Per reduction keeping the innermost axis: offset of this row's sums.
+    sum_rows: &'x [usize],
+}
+
+fn run_item(
+    k: &FusedKernel,
+    inputs: &[Option<BufRef<'_>>],
+    mut item: Item<'_>,
+) -> Result<Banks, JitError> {
+    let ndim = k.it_shape.len();
+    let outer = ndim.saturating_sub(1);
+    let row_len = k.it_shape.last().copied().unwrap_or(1);
+    let mut banks = Banks::new(k.regs.vectors, k.regs.scalars, k.reductions.len(), TILE);
+    for &(dtype, c, reg) in &k.regs.consts {
+        with_dtype!(dtype, |T| T::bank_mut(&mut banks).scalars[reg as usize] =
+            T::from_c128(c));
+    }
+    for (r, spec) in k.reductions.iter().enumerate() {
+        if !spec.innermost_reduced(ndim) {
+            let len = spec.shape.iter().product();
+            with_dtype!(spec.dtype, |T| T::bank_mut(&mut banks).sums[r] =
+                vec![T::NEG_ZERO; len]);
+        }
+    }
+    let mut cursors = vec![ChunkCursor::default(); k.reductions.len()];
+    let col_cuts: &[usize] = if ndim == 0 {
+        &[0, 1]
+    } else {
+        &k.cuts[ndim - 1]
+    };
+    let segments: Vec<usize> = k.cuts.iter().map(|c| c.len() - 1).collect();
+    let inner: Vec<i64> = k
+        .views
+        .iter()
+        .map(|v| if ndim == 0 { 0 } else { v.strides[ndim - 1] })
+        .collect();
+    let mut idx = vec![0usize; outer];
+    let mut rest = item.rows.start;
+    for d in (0..outer).rev() {
+        idx[d] = rest % k.it_shape[d];
+        rest /= k.it_shape[d];
+    }
+    let origin = item.rows.start * row_len + item.cols.start;
+    let mut row_bases = vec![0i64; k.views.len()];
+    let mut bases = vec![0i64; k.views.len()];
+    let mut sum_rows = vec![0usize; k.reductions.len()];
+    for row in item.rows.clone() {
+        let mut box_outer = 0;
+        for d in 0..outer {
+            let seg = k.cuts[d].partition_point(|&c| c <= idx[d]) - 1;
+            box_outer = box_outer * segments[d] + seg;
+        }
+        for (v, view) in k.views.iter().enumerate() {
+            row_bases[v] = view.offset
+                + (0..outer)
+                    .map(|d| view.strides[d] * idx[d] as i64)
+                    .sum::<i64>();
+        }
+        for (r, spec) in k.reductions.iter().enumerate() {
+            if !spec.innermost_reduced(ndim) {
+                sum_rows[r] = kept_index(k, r, row) * row_len;
+            }
+        }
+        let nseg = col_cuts.len() - 1;
+        for s in 0..nseg {
+            let lo = col_cuts[s].max(item.cols.start);
+            let hi = col_cuts[s + 1].min(item.cols.end);
+            if lo >= hi {
+                continue;
+            }
+            let program = &k.programs[k.box_program[box_outer * nseg + s] as usize];
+            for (b, (&rb, &st)) in bases.iter_mut().zip(row_bases.iter().zip(&inner)) {
+                *b = rb + st * lo as i64;
+            }
+            let tile = Tile {
+                inputs,
+                views: &k.views,
+                bases: &bases,
+                pos: 0,
+                col: lo,
+                len: 0,
+                sum_rows: &sum_rows,
+            };
+            for instr in &program.scalar {
+                exec_scalar(instr, &mut banks, &tile)?;
+            }
+            for c in (lo..hi).step_by(TILE) {
+                for (b, (&rb, &st)) in bases.iter_mut().zip(row_bases.iter().zip(&inner)) {
+                    *b = rb + st * c as i64;
+                }
+                let tile = Tile {
+                    inputs,
+                    views: &k.views,
+                    bases: &bases,
+                    pos: row * row_len + c - origin,
+                    col: c,
+                    len: TILE.min(hi - c),
+                    sum_rows: &sum_rows,
+                };
+                for instr in &program.vector {
+                    exec_vector(instr, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                }
+            }
+        }
+        for (r, spec) in k.reductions.iter().enumerate() {
+            if spec.innermost_reduced(ndim) {
+                with_dtype!(spec.dtype, |T| {
+                    let bank = T::bank_mut(&mut banks);
+                    cursors[r].finish(&mut bank.lanes[r], &mut bank.partials[r]);
+                });
+            }
+        }
+        for d in (0..outer).rev() {
+            idx[d] += 1;
+            if idx[d] < k.it_shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Ok(banks)
+}
+
+fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i64), JitError> {
+    let v = &tile.views[view as usize];
+    let buf = tile.inputs[v.buffer]
+        .and_then(T::input)
+        .ok_or_else(|| internal("input buffer of the wrong dtype"))?;
+    Ok((buf, tile.bases[view as usize]))
+}
+
+fn src<'b, T: TileElem>(
+    s: VSrc,
+    banks: &'b Banks,
+    tile: &Tile<'_, 'b>,
+) -> Result<Src<'b, T>, JitError> {
+    Ok(match s {
+        VSrc::Reg(r) => Src::Slice(&T::bank(banks).vectors[r as usize][..tile.len]),
+        VSrc::Scalar(r) => Src::Scalar(T::bank(banks).scalars[r as usize]),
+        VSrc::Input(v) => {
+            let (buf, base) = input::<T>(tile, v)?;
+            let start =
+                usize::try_from(base).map_err(|_| internal("negative offset in a valid region"))?;
+            Src::Slice(
+                buf.get(start..start + tile.len)
+                    .ok_or_else(|| internal("load outside its buffer"))?,
+            )
+        }
+    })
+}
+
+/// Run `f` on the destination of a vector instruction (a register or the output).
+fn with_dst<T: TileElem>(
+    dst: VDst,
+    banks: &mut Banks,
+    outs: &mut [OutSlice<'_>],
+    tile: &Tile<'_, '_>,
+    f: impl FnOnce(&mut [T], &Banks) -> Result<(), JitError>,
+) -> Result<(), JitError> {
+    match dst {
+        VDst::Reg(r) => {
+            let mut reg = std::mem::take(&mut T::bank_mut(banks).vectors[r as usize]);
+            let result = f(&mut reg[..tile.len], banks);
+            T::bank_mut(banks).vectors[r as usize] = reg;
+            result
+        }
+        VDst::Out(o) => {
+            let out = outs
+                .get_mut(o as usize)
+                .and_then(|s| T::out(s))
+                .and_then(|s| s.get_mut(tile.pos..tile.pos + tile.len))
+                .ok_or_else(|| internal("output tile out of range"))?;
+            f(out, banks)
+        }
+    }
+}
+
+fn exec_vector(
+    instr: &VInstr,
+    banks: &mut Banks,
+    outs: &mut [OutSlice<'_>],
+    cursors: &mut [ChunkCursor],
+    tile: &Tile<'_, '_>,
+) -> Result<(), JitError> {
+    match *instr {
+        VInstr::Binary {
+            op,
+            dtype,
+            dst,
+            a,
+            b,
+        } => with_dtype!(dtype, |T| with_dst::<T>(
+            dst,
+            banks,
+            outs,
+            tile,
+            |out, banks| {
+                tile::binary(
+                    op,
+                    out,
+                    src::<T>(a, banks, tile)?,
+                    src::<T>(b, banks, tile)?,
+                );
+                Ok(())
+            }
+        )),
+        VInstr::Neg { dtype, dst, a } => with_dtype!(dtype, |T| with_dst::<T>(
+            dst,
+            banks,
+            outs,
+            tile,
+            |out, banks| {
+                tile::neg(out, src::<T>(a, banks, tile)?);
+                Ok(())
+            }
+        )),
+        VInstr::Convert { from, to, dst, a } => {
+            with_dtype!(from, |A| with_dtype!(to, |B| with_dst::<B>(
+                dst,
+                banks,
+                outs,
+                tile,
+                |out, banks| {
+                    tile::convert(out, src::<A>(a, banks, tile)?);
+                    Ok(())
+                }
+            )))
+        }
+        VInstr::Gather { dtype, view, dst } => with_dtype!(dtype, |T| {
+            let (buf, base) = input::<T>(tile, view)?;
+            let v = &tile.views[view as usize];
+            let stride = v.strides.last().copied().unwrap_or(0);
+            let reg = &mut T::bank_mut(banks).vectors[dst as usize][..tile.len];
+            tile::gather(reg, buf, base, stride)
+                .ok_or_else(|| internal("gather outside its buffer"))
+        }),
+        VInstr::Store { dtype, out, a } => with_dtype!(dtype, |T| with_dst::<T>(
+            VDst::Out(out),
+            banks,
+            outs,
+            tile,
+            |o, banks| {
+                tile::copy(o, src::<T>(a, banks, tile)?);
+                Ok(())
+            }
+        )),
+        VInstr::Reduce { dtype, red, a } => with_dtype!(dtype, |T| reduce::<T>(
+            red as usize,
+            a,
+            banks,
+            cursors,
+            tile
+        )),
+    }
+}
+
+fn reduce<T: TileElem>(
+    r: usize,
+    a: VSrc,
+    banks: &mut Banks,
+    cursors: &mut [ChunkCursor],
+    tile: &Tile<'_, '_>,
+) -> Result<(), JitError> {
+    let bank = T::bank_mut(banks);
+    let mut partials = std::mem::take(&mut bank.partials[r]);
+    let mut lanes = bank.lanes[r];
+    let mut sums = std::mem::take(&mut bank.sums[r]);
+    let result = (|| {
+        let values = src::<T>(a, banks, tile)?;
+        if sums.is_empty() {
+            cursors[r].add(&mut lanes, &mut partials, tile.col, values, tile.len);
+        } else {
+            let at = tile.sum_rows[r] + tile.col;
+            let acc = sums
+                .get_mut(at..at + tile.len)
+                .ok_or_else(|| internal("reduction row out of range"))?;
+            tile::add_into(acc, values);
+        }
+        Ok(())
+    })();
+    let bank = T::bank_mut(banks);
+    bank.partials[r] = partials;
+    bank.lanes[r] = lanes;
+    bank.sums[r] = sums;
+    result
+}
+
+fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result<(), JitError> {
+    fn set<T: TileElem>(banks: &mut Banks, dst: u16, v: T) {
+        T::bank_mut(banks).scalars[dst as usize] = v;
+    }
+    fn get<T: TileElem>(banks: &Banks, r: u16) -> T {
+        T::bank(banks).scalars[r as usize]
+    }
+    match *instr {
+        SInstr::Load { dtype, view, dst } => with_dtype!(dtype, |T| {
+            let (buf, base) = input::<T>(tile, view)?;
+            let v = usize::try_from(base)
+                .ok()
+                .and_then(|i| buf.get(i))
+                .ok_or_else(|| internal("scalar load outside its buffer"))?;
+            set::<T>(banks, dst, *v);
+        }),
+        SInstr::Neg { dtype, dst, a } => with_dtype!(dtype, |T| {
+            let v = get::<T>(banks, a).neg();
+            set::<T>(banks, dst, v)
+        }),
+        SInstr::Convert { from, to, dst, a } => with_dtype!(from, |A| with_dtype!(to, |B| {
+            let v: B = oxla_ir::element::convert(get::<A>(banks, a));
+            set::<B>(banks, dst, v)
+        })),
+        SInstr::Binary {
+            op,
+            dtype,
+            dst,
+            a,
+            b,
+        } => with_dtype!(dtype, |T| {
+            let (x, y) = (get::<T>(banks, a), get::<T>(banks, b));
+            let mut out = [T::ZERO];
+            tile::binary(op, &mut out, Src::Scalar(x), Src::Scalar(y));
+            set::<T>(banks, dst, out[0])
+        }),
+    }
+    Ok(())
+}

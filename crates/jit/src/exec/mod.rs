@@ -1,0 +1,77 @@
+//! Running an [`Executable`]: its steps in order, buffers freed after their last reader.
+
+pub(crate) mod bank;
+pub(crate) mod kernel;
+pub(crate) mod tile;
+
+use std::sync::Arc;
+
+use oxla_ir::{ArrayValue, Bindings, Tensor};
+
+use crate::JitError;
+use crate::plan::{Executable, Step};
+
+impl Executable {
+    /// Run on argument values (shapes and dtypes as compiled), returning the outputs.
+    ///
+    /// Runs on the current rayon thread pool; results do not depend on its size.
+    pub fn run(&self, args: &[Arc<ArrayValue>]) -> Result<Vec<ArrayValue>, JitError> {
+        if args.len() != self.args.len() {
+            return Err(JitError::ArgumentCount {
+                expected: self.args.len(),
+                found: args.len(),
+            });
+        }
+        for (index, (a, (shape, dtype))) in args.iter().zip(&self.args).enumerate() {
+            if a.shape() != shape.as_slice() || a.dtype() != *dtype {
+                return Err(JitError::ArgumentMismatch {
+                    index,
+                    expected_shape: shape.clone(),
+                    expected_dtype: *dtype,
+                    found_shape: a.shape().to_vec(),
+                    found_dtype: a.dtype(),
+                });
+            }
+        }
+        let mut buffers: Vec<Option<Arc<ArrayValue>>> = Vec::with_capacity(self.buffer_count);
+        buffers.extend(args.iter().cloned().map(Some));
+        buffers.extend(self.constants.iter().cloned().map(Some));
+        buffers.resize(self.buffer_count, None);
+        for (step, release) in self.steps.iter().zip(&self.release) {
+            match step {
+                Step::Fused(k) => {
+                    for (b, v) in kernel::run(k, &buffers)? {
+                        buffers[b] = Some(Arc::new(v));
+                    }
+                }
+                Step::Interpret { node, inputs, out } => {
+                    let literals: Vec<Tensor> = inputs
+                        .iter()
+                        .map(|&b| buffers[b].clone().map(Tensor::literal))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| {
+                            crate::kexpr::internal("an interpreted node's input is missing")
+                        })?;
+                    let mut v =
+                        oxla_ir::evaluate(&[node.with_inputs(&literals)?], &Bindings::new())?;
+                    buffers[*out] = Some(v.remove(0));
+                }
+            }
+            for &b in release {
+                buffers[b] = None;
+            }
+        }
+        let mut values = Vec::with_capacity(self.outputs.len());
+        for (i, &b) in self.outputs.iter().enumerate() {
+            let last_use = !self.outputs[i + 1..].contains(&b);
+            let shared = if last_use {
+                buffers[b].take()
+            } else {
+                buffers[b].clone()
+            };
+            let v = shared.ok_or_else(|| crate::kexpr::internal("an output was not computed"))?;
+            values.push(Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()));
+        }
+        Ok(values)
+    }
+}

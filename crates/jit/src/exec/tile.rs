@@ -1,0 +1,204 @@
+//! The loops of the executor: one primitive over one tile, straight loops
+//! over slices that LLVM vectorizes. Every element goes through the same
+//! [`Element`] operation as in the reference interpreter.
+
+use oxla_ir::Element;
+use oxla_ir::reduce::{CHUNK, LANES, combine_lanes};
+
+use crate::kexpr::BinOp;
+
+/// A tile operand: a run of values or one value repeated.
+#[derive(Clone, Copy)]
+pub(crate) enum Src<'a, T> {
+    Slice(&'a [T]),
+    Scalar(T),
+}
+
+#[inline(always)]
+fn map2<T: Copy>(out: &mut [T], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(T, T) -> T) {
+    match (a, b) {
+        (Src::Slice(a), Src::Slice(b)) => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (Src::Slice(a), Src::Scalar(y)) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x, y);
+            }
+        }
+        (Src::Scalar(x), Src::Slice(b)) => {
+            for (o, &y) in out.iter_mut().zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (Src::Scalar(x), Src::Scalar(y)) => out.fill(f(x, y)),
+    }
+}
+
+#[inline(always)]
+fn map1<A: Copy, B: Copy>(out: &mut [B], a: Src<'_, A>, f: impl Fn(A) -> B) {
+    match a {
+        Src::Slice(a) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x);
+            }
+        }
+        Src::Scalar(x) => out.fill(f(x)),
+    }
+}
+
+/// `out = a op b`.
+pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
+    match op {
+        BinOp::Add => map2(out, a, b, T::add),
+        BinOp::Sub => map2(out, a, b, T::sub),
+        BinOp::Mul => map2(out, a, b, T::mul),
+        BinOp::Div => map2(out, a, b, T::div),
+    }
+}
+
+/// `out = -a`.
+pub(crate) fn neg<T: Element>(out: &mut [T], a: Src<'_, T>) {
+    map1(out, a, T::neg);
+}
+
+/// `out = convert(a)`.
+pub(crate) fn convert<A: Element, B: Element>(out: &mut [B], a: Src<'_, A>) {
+    map1(out, a, oxla_ir::element::convert::<A, B>);
+}
+
+/// `out = a`.
+pub(crate) fn copy<T: Element>(out: &mut [T], a: Src<'_, T>) {
+    match a {
+        Src::Slice(a) => out.copy_from_slice(&a[..out.len()]),
+        Src::Scalar(x) => out.fill(x),
+    }
+}
+
+/// `acc = acc + a`, elementwise (running sums of a reduction keeping the innermost axis).
+pub(crate) fn add_into<T: Element>(acc: &mut [T], a: Src<'_, T>) {
+    match a {
+        Src::Slice(a) => {
+            for (s, &x) in acc.iter_mut().zip(a) {
+                *s = s.add(x);
+            }
+        }
+        Src::Scalar(x) => {
+            for s in acc.iter_mut() {
+                *s = s.add(x);
+            }
+        }
+    }
+}
+
+/// `out[k] = buf[start + k * stride]`.
+pub(crate) fn gather<T: Element>(out: &mut [T], buf: &[T], start: i64, stride: i64) -> Option<()> {
+    for (k, o) in out.iter_mut().enumerate() {
+        let i = usize::try_from(start + k as i64 * stride).ok()?;
+        *o = *buf.get(i)?;
+    }
+    Some(())
+}
+
+/// The chunk-and-lanes state of one reduction whose innermost axis is
+/// reduced (see [`oxla_ir::reduce`]): which chunk of the row is open.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct ChunkCursor(Option<usize>);
+
+impl ChunkCursor {
+    /// Add the values at row positions `col..col + len` (one `Src` element each).
+    pub fn add<T: Element>(
+        &mut self,
+        lanes: &mut [T; LANES],
+        partials: &mut Vec<T>,
+        col: usize,
+        values: Src<'_, T>,
+        len: usize,
+    ) {
+        let mut c = col;
+        let mut k = 0;
+        while c < col + len {
+            let chunk = c / CHUNK;
+            let stop = (col + len).min((chunk + 1) * CHUNK);
+            if self.0 != Some(chunk) {
+                self.finish(lanes, partials);
+                self.0 = Some(chunk);
+            }
+            let n = stop - c;
+            match values {
+                Src::Slice(v) => accumulate(lanes, c % LANES, &v[k..k + n]),
+                Src::Scalar(x) => {
+                    for p in c..stop {
+                        lanes[p % LANES] = lanes[p % LANES].add(x);
+                    }
+                }
+            }
+            k += n;
+            c = stop;
+        }
+    }
+
+    /// Close the open chunk (at the end of a row or of a work item).
+    pub fn finish<T: Element>(&mut self, lanes: &mut [T; LANES], partials: &mut Vec<T>) {
+        if self.0.take().is_some() {
+            partials.push(combine_lanes(*lanes));
+            *lanes = [T::NEG_ZERO; LANES];
+        }
+    }
+}
+
+/// Add `values[i]` into lane `(first_lane + i) % LANES`, in order per lane.
+fn accumulate<T: Element>(lanes: &mut [T; LANES], first_lane: usize, values: &[T]) {
+    let head = ((LANES - first_lane) % LANES).min(values.len());
+    for (i, &v) in values[..head].iter().enumerate() {
+        lanes[first_lane + i] = lanes[first_lane + i].add(v);
+    }
+    let (blocks, tail) = values[head..].as_chunks::<LANES>();
+    for block in blocks {
+        for l in 0..LANES {
+            lanes[l] = lanes[l].add(block[l]);
+        }
+    }
+    for (l, &v) in tail.iter().enumerate() {
+        lanes[l] = lanes[l].add(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxla_ir::reduce::chunk_sum;
+
+    #[test]
+    fn chunk_cursor_matches_the_reference_chunk_sums_however_the_row_is_cut() {
+        let row: Vec<f64> = (0..2500)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.001 - 0.3)
+            .collect();
+        let want: Vec<f64> = row.chunks(CHUNK).map(chunk_sum).collect();
+        for cuts in [
+            vec![0, 2500],
+            vec![0, 1, 2499, 2500],
+            vec![0, 3, 700, 1024, 1030, 2048, 2500],
+        ] {
+            let mut lanes = [f64::NEG_ZERO; LANES];
+            let mut partials = Vec::new();
+            let mut cursor = ChunkCursor::default();
+            for w in cuts.windows(2) {
+                for start in (w[0]..w[1]).step_by(256) {
+                    let len = 256.min(w[1] - start);
+                    cursor.add(
+                        &mut lanes,
+                        &mut partials,
+                        start,
+                        Src::Slice(&row[start..start + len]),
+                        len,
+                    );
+                }
+            }
+            cursor.finish(&mut lanes, &mut partials);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&partials), bits(&want), "cuts {cuts:?}");
+        }
+    }
+}

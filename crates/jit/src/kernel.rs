@@ -1,0 +1,169 @@
+//! [`FusedKernel`]: one pass over an iteration space computing several
+//! roots (stored outputs and reductions), split into regions.
+
+use std::collections::HashMap;
+
+use oxla_ir::{DType, NodeKey, Op, Tensor};
+
+use crate::kexpr::{Builder, Replan, View};
+use crate::program::{Program, Registers, RootUse, compile_box};
+
+/// A root stored to a buffer shaped like the iteration space.
+#[derive(Debug)]
+pub(crate) struct StoreSpec {
+    pub buffer: usize,
+    pub dtype: DType,
+}
+
+/// A `reduce_sum` root: its operand spans the iteration space.
+#[derive(Debug)]
+pub(crate) struct ReduceSpec {
+    pub buffer: usize,
+    pub dtype: DType,
+    /// Reduced iteration axes, increasing.
+    pub axes: Vec<usize>,
+    /// Output shape (the kept axes).
+    pub shape: Vec<usize>,
+}
+
+impl ReduceSpec {
+    /// The innermost iteration axis is summed (chunks and lanes), rather than kept.
+    pub fn innermost_reduced(&self, it_ndim: usize) -> bool {
+        it_ndim > 0 && self.axes.last() == Some(&(it_ndim - 1))
+    }
+}
+
+/// What the planner asks a kernel to compute.
+pub(crate) enum KernelRoot {
+    Store { node: Tensor, buffer: usize },
+    Reduce { node: Tensor, buffer: usize },
+}
+
+/// A compiled fused kernel.
+#[derive(Debug)]
+pub(crate) struct FusedKernel {
+    pub it_shape: Vec<usize>,
+    pub views: Vec<View>,
+    pub regs: Registers,
+    pub stores: Vec<StoreSpec>,
+    pub reductions: Vec<ReduceSpec>,
+    /// Per iteration axis, the region boundaries (`0`, mask bounds, extent), increasing.
+    pub cuts: Vec<Vec<usize>>,
+    /// Distinct box programs.
+    pub programs: Vec<Program>,
+    /// The program of each box; boxes in row-major order of their segments.
+    pub box_program: Vec<u32>,
+    /// A reduction keeps the innermost axis and sums outer ones: rows must
+    /// be visited in order by one worker.
+    pub sequential: bool,
+    /// The buffers read (for plan summaries).
+    pub reads: Vec<usize>,
+}
+
+impl FusedKernel {
+    /// Build the kernel of `roots` over `it_shape`, reading `buffers`.
+    pub fn compile(
+        it_shape: &[usize],
+        roots: &[KernelRoot],
+        buffers: &HashMap<NodeKey, usize>,
+    ) -> Result<FusedKernel, Replan> {
+        let mut builder = Builder::new(it_shape, buffers);
+        let mut uses = Vec::with_capacity(roots.len());
+        let mut stores = Vec::new();
+        let mut reductions = Vec::new();
+        for root in roots {
+            match root {
+                KernelRoot::Store { node, buffer } => {
+                    let k = builder.root(node)?;
+                    uses.push((k, RootUse::Store(stores.len() as u16)));
+                    stores.push(StoreSpec {
+                        buffer: *buffer,
+                        dtype: node.dtype(),
+                    });
+                }
+                KernelRoot::Reduce { node, buffer } => {
+                    let Op::ReduceSum { axes } = node.op() else {
+                        return Err(
+                            crate::kexpr::internal("reduce root is not a reduce_sum").into()
+                        );
+                    };
+                    let k = builder.operand(&node.inputs()[0])?;
+                    uses.push((k, RootUse::Reduce(reductions.len() as u16)));
+                    reductions.push(ReduceSpec {
+                        buffer: *buffer,
+                        dtype: node.dtype(),
+                        axes: axes.to_vec(),
+                        shape: node.shape().to_vec(),
+                    });
+                }
+            }
+        }
+        let expr = builder.expr;
+        let mut cuts: Vec<Vec<usize>> = it_shape.iter().map(|&n| vec![0, n]).collect();
+        for mask in &expr.masks {
+            for iv in mask {
+                cuts[iv.dim as usize].extend([iv.lo as usize, iv.hi as usize]);
+            }
+        }
+        for c in &mut cuts {
+            c.sort_unstable();
+            c.dedup();
+        }
+        let segments: Vec<usize> = cuts.iter().map(|c| c.len() - 1).collect();
+        let boxes: usize = segments.iter().product();
+        let mut regs = Registers::default();
+        let mut programs = Vec::new();
+        let mut by_truth: HashMap<Vec<bool>, u32> = HashMap::new();
+        let mut box_program = Vec::with_capacity(boxes);
+        let mut seg = vec![0usize; it_shape.len()];
+        for _ in 0..boxes {
+            let truth: Vec<bool> = expr
+                .masks
+                .iter()
+                .map(|m| {
+                    m.iter().all(|iv| {
+                        let d = iv.dim as usize;
+                        let (s, e) = (cuts[d][seg[d]] as i64, cuts[d][seg[d] + 1] as i64);
+                        s >= iv.lo && e <= iv.hi
+                    })
+                })
+                .collect();
+            let next = programs.len() as u32;
+            let id = *by_truth.entry(truth.clone()).or_insert(next);
+            if id == next {
+                programs.push(compile_box(&expr, &uses, &truth, &mut regs));
+            }
+            box_program.push(id);
+            // next box: last axis fastest
+            for d in (0..seg.len()).rev() {
+                seg[d] += 1;
+                if seg[d] < segments[d] {
+                    break;
+                }
+                seg[d] = 0;
+            }
+        }
+        let it_ndim = it_shape.len();
+        let sequential = reductions.iter().any(|r| !r.innermost_reduced(it_ndim));
+        let mut reads: Vec<usize> = expr.views.iter().map(|v| v.buffer).collect();
+        reads.sort_unstable();
+        reads.dedup();
+        Ok(FusedKernel {
+            it_shape: it_shape.to_vec(),
+            views: expr.views,
+            regs,
+            stores,
+            reductions,
+            cuts,
+            programs,
+            box_program,
+            sequential,
+            reads,
+        })
+    }
+
+    /// Number of boxes the iteration space is cut into.
+    pub fn boxes(&self) -> usize {
+        self.box_program.len()
+    }
+}

@@ -1,0 +1,552 @@
+//! Box programs: a kernel expression specialized to one region of the
+//! iteration space, as straight-line instructions over tiles.
+//!
+//! In a box every pad is either fully valid or fully padding, so `Select`s
+//! resolve to one branch and the program has no bounds checks or branches.
+//! `x + -0.0` folds to `x` (exact: `-0.0` is the additive identity), and
+//! operations on constants are evaluated once with the same [`Element`]
+//! arithmetic as at run time, so folding never changes a bit.
+//!
+//! Values are classified by how they vary: constants (kernel-wide scalar
+//! registers), row-uniform scalars (computed once per row segment) and
+//! vectors (computed per tile along the innermost axis).
+
+use std::collections::HashMap;
+
+use oxla_ir::num_complex::Complex64;
+use oxla_ir::{DType, Element, with_dtype};
+
+use crate::kexpr::{BinOp, KExpr, KId, KOp, is_additive_identity};
+
+/// A vector operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum VSrc {
+    /// A tile register.
+    Reg(u16),
+    /// A contiguous run of an input buffer, read in place.
+    Input(u32),
+    /// A scalar register, repeated along the tile.
+    Scalar(u16),
+}
+
+/// Where a vector result goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum VDst {
+    Reg(u16),
+    /// Straight into output `k` (a store root whose value has no other use).
+    Out(u16),
+}
+
+/// Computed once per row segment, on scalar registers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SInstr {
+    Load {
+        dtype: DType,
+        view: u32,
+        dst: u16,
+    },
+    Neg {
+        dtype: DType,
+        dst: u16,
+        a: u16,
+    },
+    Convert {
+        from: DType,
+        to: DType,
+        dst: u16,
+        a: u16,
+    },
+    Binary {
+        op: BinOp,
+        dtype: DType,
+        dst: u16,
+        a: u16,
+        b: u16,
+    },
+}
+
+/// Computed per tile, on tile registers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum VInstr {
+    /// A strided (not contiguous) load into a register.
+    Gather {
+        dtype: DType,
+        view: u32,
+        dst: u16,
+    },
+    Neg {
+        dtype: DType,
+        dst: VDst,
+        a: VSrc,
+    },
+    Convert {
+        from: DType,
+        to: DType,
+        dst: VDst,
+        a: VSrc,
+    },
+    Binary {
+        op: BinOp,
+        dtype: DType,
+        dst: VDst,
+        a: VSrc,
+        b: VSrc,
+    },
+    Store {
+        dtype: DType,
+        out: u16,
+        a: VSrc,
+    },
+    Reduce {
+        dtype: DType,
+        red: u16,
+        a: VSrc,
+    },
+}
+
+/// The program of one box.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Program {
+    pub scalar: Vec<SInstr>,
+    pub vector: Vec<VInstr>,
+}
+
+/// What a kernel computes from its expression.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum RootUse {
+    Store(u16),
+    Reduce(u16),
+}
+
+/// Kernel-wide register needs and constants, shared by all its box programs.
+#[derive(Debug, Default)]
+pub(crate) struct Registers {
+    /// Constants, preloaded into the first scalar registers of their dtype.
+    pub consts: Vec<(DType, Complex64, u16)>,
+    const_index: HashMap<(DType, u64, u64), u16>,
+    /// Scalar registers needed per dtype (constants included).
+    pub scalars: [u16; 5],
+    /// Tile registers needed per dtype.
+    pub vectors: [u16; 5],
+}
+
+pub(crate) fn dtype_slot(d: DType) -> usize {
+    match d {
+        DType::F16 => 0,
+        DType::F32 => 1,
+        DType::F64 => 2,
+        DType::C64 => 3,
+        DType::C128 => 4,
+    }
+}
+
+impl Registers {
+    fn constant(&mut self, dtype: DType, c: Complex64) -> u16 {
+        let key = (dtype, c.re.to_bits(), c.im.to_bits());
+        if let Some(&r) = self.const_index.get(&key) {
+            return r;
+        }
+        let r = self.scalars[dtype_slot(dtype)];
+        self.scalars[dtype_slot(dtype)] += 1;
+        self.consts.push((dtype, c, r));
+        self.const_index.insert(key, r);
+        r
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    Const,
+    Scalar,
+    Vector,
+}
+
+/// A node of the specialized (per-box) expression.
+#[derive(Clone, Debug)]
+enum PNode {
+    Load(u32),
+    Const(Complex64),
+    Neg(usize),
+    Convert(usize),
+    Binary(BinOp, usize, usize),
+}
+
+struct Specialized {
+    nodes: Vec<(PNode, DType, Class)>,
+}
+
+/// Compile the program of a box in which mask `m` holds iff `truth[m]`.
+pub(crate) fn compile_box(
+    expr: &KExpr,
+    roots: &[(KId, RootUse)],
+    truth: &[bool],
+    regs: &mut Registers,
+) -> Program {
+    let it_ndim = expr.views.first().map_or(0, |v| v.strides.len());
+    let inner = |view: u32| -> i64 {
+        let v = &expr.views[view as usize];
+        if it_ndim == 0 {
+            0
+        } else {
+            v.strides[it_ndim - 1]
+        }
+    };
+    let mut spec = Specialized { nodes: Vec::new() };
+    let mut memo: HashMap<KId, usize> = HashMap::new();
+    let root_ids: Vec<(usize, RootUse)> = roots
+        .iter()
+        .map(|&(k, u)| (specialize(expr, k, truth, &inner, &mut spec, &mut memo), u))
+        .collect();
+    emit(&spec, &root_ids, &inner, regs)
+}
+
+/// Resolve selects, fold identities and constants; returns the node's index in `spec`.
+fn specialize(
+    expr: &KExpr,
+    root: KId,
+    truth: &[bool],
+    inner: &dyn Fn(u32) -> i64,
+    spec: &mut Specialized,
+    memo: &mut HashMap<KId, usize>,
+) -> usize {
+    // Iterative post-order: deep expressions must not overflow the stack.
+    let mut stack = vec![(root, false)];
+    while let Some((k, ready)) = stack.pop() {
+        if memo.contains_key(&k) {
+            continue;
+        }
+        let node = &expr.nodes[k as usize];
+        let children: Vec<KId> = match &node.op {
+            KOp::Load(_) | KOp::Const(_) => vec![],
+            KOp::Neg(a) | KOp::Convert(a) => vec![*a],
+            KOp::Binary(_, a, b) => vec![*a, *b],
+            KOp::Select {
+                mask,
+                valid,
+                padding,
+            } => vec![if truth[*mask as usize] {
+                *valid
+            } else {
+                *padding
+            }],
+        };
+        if !ready {
+            stack.push((k, true));
+            stack.extend(
+                children
+                    .iter()
+                    .filter(|c| !memo.contains_key(c))
+                    .map(|&c| (c, false)),
+            );
+            continue;
+        }
+        let at = |c: KId| memo[&c];
+        let class_of = |spec: &Specialized, i: usize| spec.nodes[i].2;
+        let id = match &node.op {
+            KOp::Select { .. } => at(children[0]),
+            KOp::Load(v) => push(
+                spec,
+                PNode::Load(*v),
+                node.dtype,
+                if inner(*v) == 0 {
+                    Class::Scalar
+                } else {
+                    Class::Vector
+                },
+            ),
+            KOp::Const(c) => push(spec, PNode::Const(*c), node.dtype, Class::Const),
+            KOp::Neg(a) => {
+                let a = at(*a);
+                match &spec.nodes[a].0 {
+                    PNode::Const(c) => {
+                        let v = fold_neg(node.dtype, *c);
+                        push(spec, PNode::Const(v), node.dtype, Class::Const)
+                    }
+                    _ => push(spec, PNode::Neg(a), node.dtype, class_of(spec, a)),
+                }
+            }
+            KOp::Convert(a) => {
+                let a = at(*a);
+                let from = spec.nodes[a].1;
+                match &spec.nodes[a].0 {
+                    PNode::Const(c) => {
+                        let v = fold_convert(from, node.dtype, *c);
+                        push(spec, PNode::Const(v), node.dtype, Class::Const)
+                    }
+                    _ => push(spec, PNode::Convert(a), node.dtype, class_of(spec, a)),
+                }
+            }
+            KOp::Binary(op, a, b) => {
+                let (a, b) = (at(*a), at(*b));
+                let identity = |i: usize| matches!(spec.nodes[i].0, PNode::Const(c) if is_additive_identity(c, node.dtype));
+                match (&spec.nodes[a].0, &spec.nodes[b].0) {
+                    _ if *op == BinOp::Add && identity(b) => a,
+                    _ if *op == BinOp::Add && identity(a) => b,
+                    (PNode::Const(x), PNode::Const(y)) => {
+                        let v = fold_binary(*op, node.dtype, *x, *y);
+                        push(spec, PNode::Const(v), node.dtype, Class::Const)
+                    }
+                    _ => {
+                        let class = class_of(spec, a).max(class_of(spec, b));
+                        push(spec, PNode::Binary(*op, a, b), node.dtype, class)
+                    }
+                }
+            }
+        };
+        memo.insert(k, id);
+    }
+    memo[&root]
+}
+
+fn push(spec: &mut Specialized, node: PNode, dtype: DType, class: Class) -> usize {
+    spec.nodes.push((node, dtype, class));
+    spec.nodes.len() - 1
+}
+
+fn fold_neg(dtype: DType, c: Complex64) -> Complex64 {
+    with_dtype!(dtype, |T| T::from_c128(c).neg().to_c128())
+}
+
+fn fold_convert(from: DType, to: DType, c: Complex64) -> Complex64 {
+    with_dtype!(from, |A| with_dtype!(to, |B| oxla_ir::element::convert::<
+        A,
+        B,
+    >(A::from_c128(c))
+    .to_c128()))
+}
+
+fn fold_binary(op: BinOp, dtype: DType, x: Complex64, y: Complex64) -> Complex64 {
+    with_dtype!(dtype, |T| {
+        let (x, y) = (T::from_c128(x), T::from_c128(y));
+        let v = match op {
+            BinOp::Add => x.add(y),
+            BinOp::Sub => x.sub(y),
+            BinOp::Mul => x.mul(y),
+            BinOp::Div => x.div(y),
+        };
+        v.to_c128()
+    })
+}
+
+/// Where a specialized node's value lives while the program runs.
+#[derive(Clone, Copy)]
+enum Slot {
+    Scalar(u16),
+    Input(u32),
+    Reg(u16),
+    /// Written straight to an output; never read back.
+    Out,
+}
+
+fn emit(
+    spec: &Specialized,
+    roots: &[(usize, RootUse)],
+    inner: &dyn Fn(u32) -> i64,
+    regs: &mut Registers,
+) -> Program {
+    // The nodes the roots need, operands first (spec.nodes is already in that order).
+    let mut needed = vec![false; spec.nodes.len()];
+    for &(r, _) in roots {
+        needed[r] = true;
+    }
+    for i in (0..spec.nodes.len()).rev() {
+        if needed[i] {
+            match spec.nodes[i].0 {
+                PNode::Neg(a) | PNode::Convert(a) => needed[a] = true,
+                PNode::Binary(_, a, b) => {
+                    needed[a] = true;
+                    needed[b] = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    // Uses by other needed nodes and by roots; a store root read nowhere else is written in place.
+    let mut uses = vec![0usize; spec.nodes.len()];
+    for (i, (node, _, _)) in spec.nodes.iter().enumerate() {
+        if !needed[i] {
+            continue;
+        }
+        match node {
+            PNode::Neg(a) | PNode::Convert(a) => uses[*a] += 1,
+            PNode::Binary(_, a, b) => {
+                uses[*a] += 1;
+                uses[*b] += 1;
+            }
+            _ => {}
+        }
+    }
+    for &(r, _) in roots {
+        uses[r] += 1;
+    }
+    let mut direct_out: HashMap<usize, u16> = HashMap::new();
+    for &(r, u) in roots {
+        if let RootUse::Store(k) = u
+            && uses[r] == 1
+            && spec.nodes[r].2 == Class::Vector
+            && !matches!(spec.nodes[r].0, PNode::Load(_))
+        {
+            direct_out.insert(r, k);
+        }
+    }
+
+    // Constants first: they live in kernel-wide registers below every temporary.
+    let mut slots: Vec<Option<Slot>> = vec![None; spec.nodes.len()];
+    for (i, (node, dtype, _)) in spec.nodes.iter().enumerate() {
+        if let (true, PNode::Const(c)) = (needed[i], node) {
+            slots[i] = Some(Slot::Scalar(regs.constant(*dtype, *c)));
+        }
+    }
+    let mut program = Program::default();
+    let mut scalar_next = regs.scalars;
+    let mut free: [Vec<u16>; 5] = Default::default();
+    let mut vec_next = [0u16; 5];
+    let mut remaining = uses.clone();
+
+    let vsrc = |slots: &[Option<Slot>], i: usize| -> VSrc {
+        match slots[i] {
+            Some(Slot::Scalar(s)) => VSrc::Scalar(s),
+            Some(Slot::Input(v)) => VSrc::Input(v),
+            Some(Slot::Reg(r)) => VSrc::Reg(r),
+            Some(Slot::Out) | None => {
+                unreachable!("operands are emitted before their users and outputs are not read")
+            }
+        }
+    };
+    let sreg = |slots: &[Option<Slot>], i: usize| -> u16 {
+        match slots[i] {
+            Some(Slot::Scalar(s)) => s,
+            _ => unreachable!("scalar operands are scalars"),
+        }
+    };
+
+    for i in 0..spec.nodes.len() {
+        if !needed[i] {
+            continue;
+        }
+        let (node, dtype, class) = &spec.nodes[i];
+        let (dtype, class) = (*dtype, *class);
+        let slot = dtype_slot(dtype);
+        // Release registers whose last reader is this node, after choosing its destination.
+        let operands: Vec<usize> = match node {
+            PNode::Neg(a) | PNode::Convert(a) => vec![*a],
+            PNode::Binary(_, a, b) => vec![*a, *b],
+            _ => vec![],
+        };
+        match class {
+            Class::Const => {} // registered above
+            Class::Scalar => {
+                let dst = scalar_next[slot];
+                scalar_next[slot] += 1;
+                let instr = match node {
+                    PNode::Load(v) => SInstr::Load {
+                        dtype,
+                        view: *v,
+                        dst,
+                    },
+                    PNode::Neg(a) => SInstr::Neg {
+                        dtype,
+                        dst,
+                        a: sreg(&slots, *a),
+                    },
+                    PNode::Convert(a) => SInstr::Convert {
+                        from: spec.nodes[*a].1,
+                        to: dtype,
+                        dst,
+                        a: sreg(&slots, *a),
+                    },
+                    PNode::Binary(op, a, b) => SInstr::Binary {
+                        op: *op,
+                        dtype,
+                        dst,
+                        a: sreg(&slots, *a),
+                        b: sreg(&slots, *b),
+                    },
+                    PNode::Const(_) => unreachable!("constants are classified Const"),
+                };
+                program.scalar.push(instr);
+                slots[i] = Some(Slot::Scalar(dst));
+            }
+            Class::Vector => {
+                if let PNode::Load(v) = node
+                    && inner(*v) == 1
+                {
+                    slots[i] = Some(Slot::Input(*v));
+                    continue;
+                }
+                let (dst, out_slot) = match direct_out.get(&i) {
+                    Some(&k) => (VDst::Out(k), Slot::Out),
+                    None => {
+                        let r = free[slot].pop().unwrap_or_else(|| {
+                            vec_next[slot] += 1;
+                            vec_next[slot] - 1
+                        });
+                        (VDst::Reg(r), Slot::Reg(r))
+                    }
+                };
+                let instr = match node {
+                    PNode::Load(v) => {
+                        let VDst::Reg(r) = dst else {
+                            unreachable!("loads are never direct outputs")
+                        };
+                        VInstr::Gather {
+                            dtype,
+                            view: *v,
+                            dst: r,
+                        }
+                    }
+                    PNode::Neg(a) => VInstr::Neg {
+                        dtype,
+                        dst,
+                        a: vsrc(&slots, *a),
+                    },
+                    PNode::Convert(a) => VInstr::Convert {
+                        from: spec.nodes[*a].1,
+                        to: dtype,
+                        dst,
+                        a: vsrc(&slots, *a),
+                    },
+                    PNode::Binary(op, a, b) => VInstr::Binary {
+                        op: *op,
+                        dtype,
+                        dst,
+                        a: vsrc(&slots, *a),
+                        b: vsrc(&slots, *b),
+                    },
+                    PNode::Const(_) => unreachable!("constants are classified Const"),
+                };
+                program.vector.push(instr);
+                slots[i] = Some(out_slot);
+            }
+        }
+        for a in operands {
+            remaining[a] -= 1;
+            if remaining[a] == 0
+                && let Some(Slot::Reg(r)) = slots[a]
+            {
+                free[dtype_slot(spec.nodes[a].1)].push(r);
+            }
+        }
+    }
+    for &(r, u) in roots {
+        let dtype = spec.nodes[r].1;
+        match (u, slots[r]) {
+            (RootUse::Store(_), Some(Slot::Out)) => {}
+            (RootUse::Store(out), _) => program.vector.push(VInstr::Store {
+                dtype,
+                out,
+                a: vsrc(&slots, r),
+            }),
+            (RootUse::Reduce(red), _) => program.vector.push(VInstr::Reduce {
+                dtype,
+                red,
+                a: vsrc(&slots, r),
+            }),
+        }
+    }
+    for s in 0..5 {
+        regs.scalars[s] = regs.scalars[s].max(scalar_next[s]);
+        regs.vectors[s] = regs.vectors[s].max(vec_next[s]);
+    }
+    program
+}
