@@ -46,10 +46,12 @@ pub mod numpy;
 
 pub use error::Error;
 pub use oxla_autodiff::{
-    AutodiffError, LinearTranspose, Pullback, grad, grad_wrt, jvp, linear_transpose,
+    AutodiffError, LinearTranspose, Pullback, Role, grad, grad_wrt, jvp, linear_transpose,
     value_and_grad, vjp, vjp_wrt,
 };
 pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
+pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, release_cached_memory};
+pub use oxla_jit::{Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit};
 pub use oxla_lower::{Axes, EdgeOrder, GradientError, Spacing};
 
 /// Evaluate tensors together with fused kernels, returning their values in order.

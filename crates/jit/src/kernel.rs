@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use oxla_ir::{DType, NodeKey, Op, Tensor};
 
 use crate::kexpr::{Builder, Replan, View};
-use crate::program::{Program, Registers, RootUse, compile_box};
+use crate::program::{Mode, Program, Registers, RootUse, compile_box};
+
+/// Innermost segments at most this wide run as column tiles.
+pub(crate) const NARROW: usize = 8;
 
 /// A root stored to a buffer shaped like the iteration space.
 #[derive(Debug)]
@@ -53,6 +56,11 @@ pub(crate) struct FusedKernel {
     pub programs: Vec<Program>,
     /// The program of each box; boxes in row-major order of their segments.
     pub box_program: Vec<u32>,
+    /// For boxes whose innermost segment is at most [`NARROW`] wide (the
+    /// edges of a stencil along the innermost axis), a program whose tiles
+    /// run down a column of rows instead: one tile per run of rows rather
+    /// than one per element. Only in kernels without reductions.
+    pub box_column_program: Vec<Option<u32>>,
     /// A reduction keeps the innermost axis and sums outer ones: rows must
     /// be visited in order by one worker.
     pub sequential: bool,
@@ -111,10 +119,21 @@ impl FusedKernel {
         }
         let segments: Vec<usize> = cuts.iter().map(|c| c.len() - 1).collect();
         let boxes: usize = segments.iter().product();
+        let it_ndim = it_shape.len();
+        let row_mode = Mode {
+            vector_axis: it_ndim.checked_sub(1),
+            contiguous_out: true,
+        };
+        let column_mode = Mode {
+            vector_axis: it_ndim.checked_sub(2),
+            contiguous_out: false,
+        };
+        let columns_allowed = it_ndim >= 2 && reductions.is_empty();
         let mut regs = Registers::default();
         let mut programs = Vec::new();
-        let mut by_truth: HashMap<Vec<bool>, u32> = HashMap::new();
+        let mut by_truth: HashMap<(Vec<bool>, bool), u32> = HashMap::new();
         let mut box_program = Vec::with_capacity(boxes);
+        let mut box_column_program = Vec::with_capacity(boxes);
         let mut seg = vec![0usize; it_shape.len()];
         for _ in 0..boxes {
             let truth: Vec<bool> = expr
@@ -128,12 +147,19 @@ impl FusedKernel {
                     })
                 })
                 .collect();
-            let next = programs.len() as u32;
-            let id = *by_truth.entry(truth.clone()).or_insert(next);
-            if id == next {
-                programs.push(compile_box(&expr, &uses, &truth, &mut regs));
-            }
-            box_program.push(id);
+            let mut program_for = |mode: Mode, column: bool| {
+                let next = programs.len() as u32;
+                let id = *by_truth.entry((truth.clone(), column)).or_insert(next);
+                if id == next {
+                    programs.push(compile_box(&expr, &uses, &truth, &mut regs, mode));
+                }
+                id
+            };
+            box_program.push(program_for(row_mode, false));
+            let last = it_ndim.saturating_sub(1);
+            let narrow = it_ndim > 0 && cuts[last][seg[last] + 1] - cuts[last][seg[last]] <= NARROW;
+            box_column_program
+                .push((columns_allowed && narrow).then(|| program_for(column_mode, true)));
             // next box: last axis fastest
             for d in (0..seg.len()).rev() {
                 seg[d] += 1;
@@ -143,7 +169,6 @@ impl FusedKernel {
                 seg[d] = 0;
             }
         }
-        let it_ndim = it_shape.len();
         let sequential = reductions.iter().any(|r| !r.innermost_reduced(it_ndim));
         let mut reads: Vec<usize> = expr.views.iter().map(|v| v.buffer).collect();
         reads.sort_unstable();
@@ -157,6 +182,7 @@ impl FusedKernel {
             cuts,
             programs,
             box_program,
+            box_column_program,
             sequential,
             reads,
         })

@@ -72,6 +72,7 @@ pub(crate) enum VInstr {
     Gather {
         dtype: DType,
         view: u32,
+        stride: i64,
         dst: u16,
     },
     Neg {
@@ -181,14 +182,12 @@ pub(crate) fn compile_box(
     roots: &[(KId, RootUse)],
     truth: &[bool],
     regs: &mut Registers,
+    mode: Mode,
 ) -> Program {
-    let it_ndim = expr.views.first().map_or(0, |v| v.strides.len());
     let inner = |view: u32| -> i64 {
-        let v = &expr.views[view as usize];
-        if it_ndim == 0 {
-            0
-        } else {
-            v.strides[it_ndim - 1]
+        match mode.vector_axis {
+            Some(axis) => expr.views[view as usize].strides[axis],
+            None => 0,
         }
     };
     let mut spec = Specialized { nodes: Vec::new() };
@@ -197,7 +196,17 @@ pub(crate) fn compile_box(
         .iter()
         .map(|&(k, u)| (specialize(expr, k, truth, &inner, &mut spec, &mut memo), u))
         .collect();
-    emit(&spec, &root_ids, &inner, regs)
+    emit(&spec, &root_ids, &inner, regs, mode)
+}
+
+/// How a program's tiles run through the iteration space.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Mode {
+    /// The iteration axis tiles run along (`None` for a 0-d kernel: one element).
+    pub vector_axis: Option<usize>,
+    /// Tiles are contiguous in the outputs (rows), so results may be written
+    /// straight into them; column tiles store through a stride instead.
+    pub contiguous_out: bool,
 }
 
 /// Resolve selects, fold identities and constants; returns the node's index in `spec`.
@@ -262,6 +271,29 @@ fn specialize(
                         let v = fold_neg(node.dtype, *c);
                         push(spec, PNode::Const(v), node.dtype, Class::Const)
                     }
+                    // -(x * c) == x * (-c) and -(x / c) == x / (-c) exactly:
+                    // rounding to nearest is symmetric in sign.
+                    PNode::Binary(op @ (BinOp::Mul | BinOp::Div), x, c)
+                        if !node.dtype.is_complex()
+                            && matches!(spec.nodes[*c].0, PNode::Const(_)) =>
+                    {
+                        let (op, x, c) = (*op, *x, *c);
+                        let PNode::Const(value) = spec.nodes[c].0 else {
+                            unreachable!("matched a constant")
+                        };
+                        let negated = push(
+                            spec,
+                            PNode::Const(fold_neg(node.dtype, value)),
+                            node.dtype,
+                            Class::Const,
+                        );
+                        push(
+                            spec,
+                            PNode::Binary(op, x, negated),
+                            node.dtype,
+                            class_of(spec, x),
+                        )
+                    }
                     _ => push(spec, PNode::Neg(a), node.dtype, class_of(spec, a)),
                 }
             }
@@ -279,12 +311,30 @@ fn specialize(
             KOp::Binary(op, a, b) => {
                 let (a, b) = (at(*a), at(*b));
                 let identity = |i: usize| matches!(spec.nodes[i].0, PNode::Const(c) if is_additive_identity(c, node.dtype));
+                let one = |i: usize| matches!(spec.nodes[i].0, PNode::Const(c) if c.re == 1.0 && c.im == 0.0);
                 match (&spec.nodes[a].0, &spec.nodes[b].0) {
                     _ if *op == BinOp::Add && identity(b) => a,
                     _ if *op == BinOp::Add && identity(a) => b,
+                    // x * 1 == x exactly, except that it would quiet a signaling NaN:
+                    // fold only when x is already an arithmetic result.
+                    _ if *op == BinOp::Mul && one(b) && is_quiet(spec, a) => a,
+                    _ if *op == BinOp::Mul && one(a) && is_quiet(spec, b) => b,
                     (PNode::Const(x), PNode::Const(y)) => {
                         let v = fold_binary(*op, node.dtype, *x, *y);
                         push(spec, PNode::Const(v), node.dtype, Class::Const)
+                    }
+                    (_, PNode::Const(c))
+                        if *op == BinOp::Div && exact_reciprocal(*c, node.dtype).is_some() =>
+                    {
+                        // x / 2^k == x * 2^-k bit for bit: both are the correctly rounded x·2^-k.
+                        let r = exact_reciprocal(*c, node.dtype).unwrap_or(*c);
+                        let r = push(spec, PNode::Const(r), node.dtype, Class::Const);
+                        push(
+                            spec,
+                            PNode::Binary(BinOp::Mul, a, r),
+                            node.dtype,
+                            class_of(spec, a),
+                        )
                     }
                     _ => {
                         let class = class_of(spec, a).max(class_of(spec, b));
@@ -296,6 +346,18 @@ fn specialize(
         memo.insert(k, id);
     }
     memo[&root]
+}
+
+/// True if the value comes out of an arithmetic operation, so any NaN in it
+/// is already quiet (negation only flips the sign bit, so it passes through).
+fn is_quiet(spec: &Specialized, mut i: usize) -> bool {
+    loop {
+        match spec.nodes[i].0 {
+            PNode::Binary(..) | PNode::Convert(_) => return true,
+            PNode::Neg(x) => i = x,
+            PNode::Load(_) | PNode::Const(_) => return false,
+        }
+    }
 }
 
 fn push(spec: &mut Specialized, node: PNode, dtype: DType, class: Class) -> usize {
@@ -313,6 +375,22 @@ fn fold_convert(from: DType, to: DType, c: Complex64) -> Complex64 {
         B,
     >(A::from_c128(c))
     .to_c128()))
+}
+
+/// `1/c` when `c` is a real power of two whose reciprocal is exactly
+/// representable in `dtype`: then dividing by `c` and multiplying by `1/c`
+/// give the same correctly rounded result for every operand.
+fn exact_reciprocal(c: Complex64, dtype: DType) -> Option<Complex64> {
+    if dtype.is_complex()
+        || c.im != 0.0
+        || !c.re.is_normal()
+        || c.re.to_bits() & 0x000f_ffff_ffff_ffff != 0
+    {
+        return None;
+    }
+    let r = 1.0 / c.re;
+    let representable = with_dtype!(dtype, |T| T::from_f64(r).to_c128().re == r);
+    (representable && r.is_normal()).then_some(Complex64::new(r, 0.0))
 }
 
 fn fold_binary(op: BinOp, dtype: DType, x: Complex64, y: Complex64) -> Complex64 {
@@ -343,6 +421,7 @@ fn emit(
     roots: &[(usize, RootUse)],
     inner: &dyn Fn(u32) -> i64,
     regs: &mut Registers,
+    mode: Mode,
 ) -> Program {
     // The nodes the roots need, operands first (spec.nodes is already in that order).
     let mut needed = vec![false; spec.nodes.len()];
@@ -382,6 +461,7 @@ fn emit(
     let mut direct_out: HashMap<usize, u16> = HashMap::new();
     for &(r, u) in roots {
         if let RootUse::Store(k) = u
+            && mode.contiguous_out
             && uses[r] == 1
             && spec.nodes[r].2 == Class::Vector
             && !matches!(spec.nodes[r].0, PNode::Load(_))
@@ -492,6 +572,7 @@ fn emit(
                         VInstr::Gather {
                             dtype,
                             view: *v,
+                            stride: inner(*v),
                             dst: r,
                         }
                     }

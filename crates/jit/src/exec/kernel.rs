@@ -164,6 +164,17 @@ fn finish_reduction<T: TileElem>(
     Ok(T::wrap(a))
 }
 
+/// An executor invariant that broke (a bug). Kept tiny: it travels through
+/// the per-instruction hot path, where a large error type costs real time.
+#[derive(Clone, Copy, Debug)]
+struct Fault(&'static str);
+
+impl From<Fault> for JitError {
+    fn from(f: Fault) -> Self {
+        internal(f.0)
+    }
+}
+
 /// Where a tile is, for its instructions.
 struct Tile<'x, 'a> {
     inputs: &'x [Option<BufRef<'a>>],
@@ -172,6 +183,8 @@ struct Tile<'x, 'a> {
     bases: &'x [i64],
     /// Offset of the tile's first element in the item's output slices.
     pos: usize,
+    /// Distance between consecutive tile elements in the outputs (1 for row tiles).
+    out_stride: usize,
     col: usize,
     len: usize,
     /// Per reduction keeping the innermost axis: offset of this row's sums.
@@ -204,12 +217,19 @@ fn run_item(
     } else {
         &k.cuts[ndim - 1]
     };
+    let nseg = col_cuts.len() - 1;
     let segments: Vec<usize> = k.cuts.iter().map(|c| c.len() - 1).collect();
-    let inner: Vec<i64> = k
-        .views
-        .iter()
-        .map(|v| if ndim == 0 { 0 } else { v.strides[ndim - 1] })
-        .collect();
+    let stride_along = |axis: Option<usize>| -> Vec<i64> {
+        k.views
+            .iter()
+            .map(|v| axis.map_or(0, |a| v.strides[a]))
+            .collect()
+    };
+    let col_stride = stride_along(ndim.checked_sub(1));
+    // The last outer axis: consecutive rows along it differ by one stride per view.
+    let line = ndim.checked_sub(2);
+    let line_stride = stride_along(line);
+    let columns = k.box_column_program.iter().any(Option::is_some);
     let mut idx = vec![0usize; outer];
     let mut rest = item.rows.start;
     for d in (0..outer).rev() {
@@ -220,64 +240,86 @@ fn run_item(
     let mut row_bases = vec![0i64; k.views.len()];
     let mut bases = vec![0i64; k.views.len()];
     let mut sum_rows = vec![0usize; k.reductions.len()];
-    for row in item.rows.clone() {
+    let mut row = item.rows.start;
+    while row < item.rows.end {
         let mut box_outer = 0;
+        let mut line_seg_end = 0;
         for d in 0..outer {
             let seg = k.cuts[d].partition_point(|&c| c <= idx[d]) - 1;
             box_outer = box_outer * segments[d] + seg;
+            if Some(d) == line {
+                line_seg_end = k.cuts[d][seg + 1];
+            }
         }
+        // Rows sharing this box along the line; one at a time unless column tiles are possible.
+        let run = match line {
+            Some(l) if columns => (line_seg_end - idx[l]).min(item.rows.end - row),
+            _ => 1,
+        };
         for (v, view) in k.views.iter().enumerate() {
             row_bases[v] = view.offset
                 + (0..outer)
                     .map(|d| view.strides[d] * idx[d] as i64)
                     .sum::<i64>();
         }
-        for (r, spec) in k.reductions.iter().enumerate() {
-            if !spec.innermost_reduced(ndim) {
-                sum_rows[r] = kept_index(k, r, row) * row_len;
-            }
-        }
-        let nseg = col_cuts.len() - 1;
         for s in 0..nseg {
             let lo = col_cuts[s].max(item.cols.start);
             let hi = col_cuts[s + 1].min(item.cols.end);
             if lo >= hi {
                 continue;
             }
-            let program = &k.programs[k.box_program[box_outer * nseg + s] as usize];
-            for (b, (&rb, &st)) in bases.iter_mut().zip(row_bases.iter().zip(&inner)) {
-                *b = rb + st * lo as i64;
-            }
-            let tile = Tile {
-                inputs,
-                views: &k.views,
-                bases: &bases,
-                pos: 0,
-                col: lo,
-                len: 0,
-                sum_rows: &sum_rows,
-            };
-            for instr in &program.scalar {
-                exec_scalar(instr, &mut banks, &tile)?;
-            }
-            for c in (lo..hi).step_by(TILE) {
-                for (b, (&rb, &st)) in bases.iter_mut().zip(row_bases.iter().zip(&inner)) {
-                    *b = rb + st * c as i64;
+            let boxed = box_outer * nseg + s;
+            if let (Some(column), true) = (k.box_column_program[boxed], run > 1) {
+                let program = &k.programs[column as usize];
+                for c in lo..hi {
+                    for r0 in (0..run).step_by(TILE) {
+                        for v in 0..bases.len() {
+                            bases[v] = row_bases[v]
+                                + line_stride[v] * r0 as i64
+                                + col_stride[v] * c as i64;
+                        }
+                        let tile = Tile {
+                            inputs,
+                            views: &k.views,
+                            bases: &bases,
+                            pos: (row + r0) * row_len + c - origin,
+                            out_stride: row_len,
+                            col: c,
+                            len: TILE.min(run - r0),
+                            sum_rows: &sum_rows,
+                        };
+                        run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                    }
                 }
-                let tile = Tile {
-                    inputs,
-                    views: &k.views,
-                    bases: &bases,
-                    pos: row * row_len + c - origin,
-                    col: c,
-                    len: TILE.min(hi - c),
-                    sum_rows: &sum_rows,
-                };
-                for instr in &program.vector {
-                    exec_vector(instr, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                continue;
+            }
+            let program = &k.programs[k.box_program[boxed] as usize];
+            for r in 0..run {
+                for (rr, spec) in k.reductions.iter().enumerate() {
+                    if !spec.innermost_reduced(ndim) {
+                        sum_rows[rr] = kept_index(k, rr, row + r) * row_len;
+                    }
+                }
+                for c in (lo..hi).step_by(TILE) {
+                    for v in 0..bases.len() {
+                        bases[v] =
+                            row_bases[v] + line_stride[v] * r as i64 + col_stride[v] * c as i64;
+                    }
+                    let tile = Tile {
+                        inputs,
+                        views: &k.views,
+                        bases: &bases,
+                        pos: (row + r) * row_len + c - origin,
+                        out_stride: 1,
+                        col: c,
+                        len: TILE.min(hi - c),
+                        sum_rows: &sum_rows,
+                    };
+                    run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
                 }
             }
         }
+        // Reductions only run with single-row runs: each row is complete here.
         for (r, spec) in k.reductions.iter().enumerate() {
             if spec.innermost_reduced(ndim) {
                 with_dtype!(spec.dtype, |T| {
@@ -286,22 +328,43 @@ fn run_item(
                 });
             }
         }
-        for d in (0..outer).rev() {
-            idx[d] += 1;
-            if idx[d] < k.it_shape[d] {
-                break;
+        row += run;
+        if outer > 0 {
+            idx[outer - 1] += run;
+            for d in (0..outer).rev() {
+                if idx[d] < k.it_shape[d] || d == 0 {
+                    break;
+                }
+                idx[d] = 0;
+                idx[d - 1] += 1;
             }
-            idx[d] = 0;
         }
     }
     Ok(banks)
 }
 
-fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i64), JitError> {
+/// The scalar part of a program (values uniform along the tile), then its vector part.
+fn run_program(
+    program: &crate::program::Program,
+    banks: &mut Banks,
+    outs: &mut [OutSlice<'_>],
+    cursors: &mut [ChunkCursor],
+    tile: &Tile<'_, '_>,
+) -> Result<(), Fault> {
+    for instr in &program.scalar {
+        exec_scalar(instr, banks, tile)?;
+    }
+    for instr in &program.vector {
+        exec_vector(instr, banks, outs, cursors, tile)?;
+    }
+    Ok(())
+}
+
+fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i64), Fault> {
     let v = &tile.views[view as usize];
     let buf = tile.inputs[v.buffer]
         .and_then(T::input)
-        .ok_or_else(|| internal("input buffer of the wrong dtype"))?;
+        .ok_or(Fault("input buffer of the wrong dtype"))?;
     Ok((buf, tile.bases[view as usize]))
 }
 
@@ -309,17 +372,17 @@ fn src<'b, T: TileElem>(
     s: VSrc,
     banks: &'b Banks,
     tile: &Tile<'_, 'b>,
-) -> Result<Src<'b, T>, JitError> {
+) -> Result<Src<'b, T>, Fault> {
     Ok(match s {
         VSrc::Reg(r) => Src::Slice(&T::bank(banks).vectors[r as usize][..tile.len]),
         VSrc::Scalar(r) => Src::Scalar(T::bank(banks).scalars[r as usize]),
         VSrc::Input(v) => {
             let (buf, base) = input::<T>(tile, v)?;
             let start =
-                usize::try_from(base).map_err(|_| internal("negative offset in a valid region"))?;
+                usize::try_from(base).map_err(|_| Fault("negative offset in a valid region"))?;
             Src::Slice(
                 buf.get(start..start + tile.len)
-                    .ok_or_else(|| internal("load outside its buffer"))?,
+                    .ok_or(Fault("load outside its buffer"))?,
             )
         }
     })
@@ -331,8 +394,8 @@ fn with_dst<T: TileElem>(
     banks: &mut Banks,
     outs: &mut [OutSlice<'_>],
     tile: &Tile<'_, '_>,
-    f: impl FnOnce(&mut [T], &Banks) -> Result<(), JitError>,
-) -> Result<(), JitError> {
+    f: impl FnOnce(&mut [T], &Banks) -> Result<(), Fault>,
+) -> Result<(), Fault> {
     match dst {
         VDst::Reg(r) => {
             let mut reg = std::mem::take(&mut T::bank_mut(banks).vectors[r as usize]);
@@ -345,7 +408,7 @@ fn with_dst<T: TileElem>(
                 .get_mut(o as usize)
                 .and_then(|s| T::out(s))
                 .and_then(|s| s.get_mut(tile.pos..tile.pos + tile.len))
-                .ok_or_else(|| internal("output tile out of range"))?;
+                .ok_or(Fault("output tile out of range"))?;
             f(out, banks)
         }
     }
@@ -357,7 +420,7 @@ fn exec_vector(
     outs: &mut [OutSlice<'_>],
     cursors: &mut [ChunkCursor],
     tile: &Tile<'_, '_>,
-) -> Result<(), JitError> {
+) -> Result<(), Fault> {
     match *instr {
         VInstr::Binary {
             op,
@@ -402,24 +465,19 @@ fn exec_vector(
                 }
             )))
         }
-        VInstr::Gather { dtype, view, dst } => with_dtype!(dtype, |T| {
+        VInstr::Gather {
+            dtype,
+            view,
+            stride,
+            dst,
+        } => with_dtype!(dtype, |T| {
             let (buf, base) = input::<T>(tile, view)?;
-            let v = &tile.views[view as usize];
-            let stride = v.strides.last().copied().unwrap_or(0);
             let reg = &mut T::bank_mut(banks).vectors[dst as usize][..tile.len];
-            tile::gather(reg, buf, base, stride)
-                .ok_or_else(|| internal("gather outside its buffer"))
+            tile::gather(reg, buf, base, stride).ok_or(Fault("gather outside its buffer"))
         }),
-        VInstr::Store { dtype, out, a } => with_dtype!(dtype, |T| with_dst::<T>(
-            VDst::Out(out),
-            banks,
-            outs,
-            tile,
-            |o, banks| {
-                tile::copy(o, src::<T>(a, banks, tile)?);
-                Ok(())
-            }
-        )),
+        VInstr::Store { dtype, out, a } => {
+            with_dtype!(dtype, |T| store::<T>(out, a, banks, outs, tile))
+        }
         VInstr::Reduce { dtype, red, a } => with_dtype!(dtype, |T| reduce::<T>(
             red as usize,
             a,
@@ -430,13 +488,47 @@ fn exec_vector(
     }
 }
 
+/// Copy a tile into output `out`: contiguously for row tiles, through the
+/// row stride for column tiles.
+fn store<T: TileElem>(
+    out: u16,
+    a: VSrc,
+    banks: &Banks,
+    outs: &mut [OutSlice<'_>],
+    tile: &Tile<'_, '_>,
+) -> Result<(), Fault> {
+    let values = src::<T>(a, banks, tile)?;
+    let o = outs
+        .get_mut(out as usize)
+        .and_then(|s| T::out(s))
+        .ok_or(Fault("no such output"))?;
+    if tile.out_stride == 1 {
+        let dst = o
+            .get_mut(tile.pos..tile.pos + tile.len)
+            .ok_or(Fault("output tile out of range"))?;
+        tile::copy(dst, values);
+    } else {
+        let last = tile.pos + (tile.len.max(1) - 1) * tile.out_stride;
+        if last >= o.len() {
+            return Err(Fault("output column out of range"));
+        }
+        for k in 0..tile.len {
+            o[tile.pos + k * tile.out_stride] = match values {
+                Src::Slice(v) => v[k],
+                Src::Scalar(x) => x,
+            };
+        }
+    }
+    Ok(())
+}
+
 fn reduce<T: TileElem>(
     r: usize,
     a: VSrc,
     banks: &mut Banks,
     cursors: &mut [ChunkCursor],
     tile: &Tile<'_, '_>,
-) -> Result<(), JitError> {
+) -> Result<(), Fault> {
     let bank = T::bank_mut(banks);
     let mut partials = std::mem::take(&mut bank.partials[r]);
     let mut lanes = bank.lanes[r];
@@ -449,7 +541,7 @@ fn reduce<T: TileElem>(
             let at = tile.sum_rows[r] + tile.col;
             let acc = sums
                 .get_mut(at..at + tile.len)
-                .ok_or_else(|| internal("reduction row out of range"))?;
+                .ok_or(Fault("reduction row out of range"))?;
             tile::add_into(acc, values);
         }
         Ok(())
@@ -461,7 +553,7 @@ fn reduce<T: TileElem>(
     result
 }
 
-fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result<(), JitError> {
+fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result<(), Fault> {
     fn set<T: TileElem>(banks: &mut Banks, dst: u16, v: T) {
         T::bank_mut(banks).scalars[dst as usize] = v;
     }
@@ -474,7 +566,7 @@ fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result
             let v = usize::try_from(base)
                 .ok()
                 .and_then(|i| buf.get(i))
-                .ok_or_else(|| internal("scalar load outside its buffer"))?;
+                .ok_or(Fault("scalar load outside its buffer"))?;
             set::<T>(banks, dst, *v);
         }),
         SInstr::Neg { dtype, dst, a } => with_dtype!(dtype, |T| {

@@ -48,8 +48,38 @@ fn map1<A: Copy, B: Copy>(out: &mut [B], a: Src<'_, A>, f: impl Fn(A) -> B) {
     }
 }
 
+/// True if the CPU has AVX2 and FMA (checked once; cheap afterwards).
+#[cfg(target_arch = "x86_64")]
+fn wide() -> bool {
+    static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WIDE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+}
+
 /// `out = a op b`.
+///
+/// On CPUs with AVX2 the same loop runs compiled for 256-bit vectors.
+/// Every element still gets the same IEEE operation (no contraction into
+/// FMAs happens without fast-math), so results do not depend on the CPU.
+#[allow(unsafe_code)]
 pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        // SAFETY: `binary_wide` only requires the CPU features named in its
+        // `target_feature` attribute, and `wide()` has just checked that this
+        // CPU has them.
+        return unsafe { binary_wide(op, out, a, b) };
+    }
+    binary_portable(op, out, a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn binary_wide<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
+    binary_portable(op, out, a, b)
+}
+
+#[inline(always)]
+fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
     match op {
         BinOp::Add => map2(out, a, b, T::add),
         BinOp::Sub => map2(out, a, b, T::sub),
@@ -68,7 +98,7 @@ pub(crate) fn convert<A: Element, B: Element>(out: &mut [B], a: Src<'_, A>) {
     map1(out, a, oxla_ir::element::convert::<A, B>);
 }
 
-/// `out = a`.
+/// `out = a`, through the cache.
 pub(crate) fn copy<T: Element>(out: &mut [T], a: Src<'_, T>) {
     match a {
         Src::Slice(a) => out.copy_from_slice(&a[..out.len()]),
