@@ -82,3 +82,8 @@ pub fn eval_reference(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, Error> {
         .map(|v| std::sync::Arc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone()))
         .collect())
 }
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

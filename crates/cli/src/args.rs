@@ -25,6 +25,34 @@ pub enum Command {
     Gradient(GradientArgs),
     /// Run the embedded demo: convergence of both edge orders on a sample field.
     Demo,
+    /// Time named cases in-process against a memory-copy floor.
+    Bench(BenchArgs),
+}
+
+/// `oxla bench [--case NAME]... [--json] [--min-time SECONDS] [--list]`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A case is OP-DTYPE-SHAPE, e.g. gradient-all-f64-4096x4096, with OP one of gradient-all,\n\
+                  gradient-axis0, vjp-gradient-all, value-and-grad, compile-gradient-all.\n\
+                  Without --case, runs the default set (see --list)."
+)]
+pub struct BenchArgs {
+    /// A case to run (repeatable). Default: the standard set.
+    #[arg(long = "case", value_name = "NAME")]
+    pub cases: Vec<String>,
+
+    /// Print one JSON object per case (case, op, dtype, shape, threads,
+    /// median_s, floor_s, ratio_to_floor) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Time each case for at least this long (5 to 200 runs; the median is reported).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub min_time: f64,
+
+    /// List the default cases and exit.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// `oxla gradient INPUT.npy [--spacing V]... [--axis N]... [--edge-order 1|2] --out-dir DIR`

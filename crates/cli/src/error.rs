@@ -63,6 +63,9 @@ pub enum CliError {
     /// The library failed while running the demo.
     #[error("demo: {0}")]
     Demo(Box<oxla::Error>),
+    /// The library failed while running a benchmark.
+    #[error("bench: {0}")]
+    Bench(Box<oxla::Error>),
     /// Writing the report to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(#[from] io::Error),

@@ -3,6 +3,7 @@
 //! ```text
 //! oxla gradient INPUT.npy [--spacing V]... [--axis N]... [--edge-order 1|2] --out-dir DIR
 //! oxla [demo]
+//! oxla bench [--case NAME]... [--json]
 //! ```
 //!
 //! `oxla gradient` reads a `.npy` array (any numeric dtype NumPy writes,
@@ -24,10 +25,12 @@
 //!   [`oxla::Axes`], calls the library, and hands the results to [`output`],
 //!   which writes them all or nothing (temporary names, then renames).
 //! - [`demo`]: the embedded report, built from sections.
+//! - [`bench`]: named performance cases timed against a memory-copy floor.
 //! - [`error`]: [`error::CliError`], every failure as one line on stderr and
 //!   exit status 2 (clap's usage errors are condensed to one line too).
 
 mod args;
+mod bench;
 mod commands;
 mod demo;
 mod error;
@@ -63,6 +66,19 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Gradient(args)) => commands::gradient::run(&args, &mut out)?,
         Some(Command::Demo) | None => demo::run(&mut out)?,
+        Some(Command::Bench(args)) => {
+            if args.list {
+                for case in bench::DEFAULT_CASES {
+                    writeln!(out, "{case}")?;
+                }
+            } else {
+                let min_time =
+                    std::time::Duration::try_from_secs_f64(args.min_time).map_err(|_| {
+                        CliError::Usage(format!("--min-time {} is not a duration", args.min_time))
+                    })?;
+                bench::run(&args.cases, args.json, min_time, &mut out)?;
+            }
+        }
     }
     out.flush()?;
     Ok(())

@@ -1,0 +1,470 @@
+//! `oxla bench`: named cases timed in-process against a memory-copy floor.
+//!
+//! A case name reads `OP-DTYPE-SHAPE`, for example `gradient-all-f64-4096x4096`:
+//!
+//! | op | what one iteration does | bytes of the floor |
+//! | --- | --- | --- |
+//! | `gradient-all` | `gradient` over every axis | read `f`, write one output per axis |
+//! | `gradient-axis0` | `gradient` along axis 0 | read `f`, write one output |
+//! | `vjp-gradient-all` | the VJP of `gradient` over every axis | read one cotangent per axis, write one |
+//! | `value-and-grad` | `value_and_grad` of `sum(|grad f|^2)` | read `f`, write the gradient |
+//! | `compile-gradient-all` | trace, lower and plan `gradient` (no run) | none |
+//!
+//! Every op except `compile-*` runs as a cached [`oxla::jit`] call, as
+//! `jax.jit` would. The floor is the median time of copying the same number
+//! of bytes between buffers allocated beforehand, measured in the same run,
+//! so `ratio_to_floor` compares the op with the memory traffic it cannot avoid.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use oxla::{Axes, DType, Error, Jit, Tensor, numpy};
+
+use crate::error::CliError;
+
+/// The cases run when none is named (the figures of the performance issue).
+pub const DEFAULT_CASES: &[&str] = &[
+    "gradient-all-f64-4096x4096",
+    "gradient-all-f32-4096x4096",
+    "gradient-all-f64-256x256x256",
+    "gradient-all-f32-256x256x256",
+    "gradient-all-f64-16777216",
+    "gradient-all-f32-16777216",
+    "gradient-axis0-f64-4096x4096",
+    "gradient-axis0-f32-4096x4096",
+    "gradient-axis0-f64-256x256x256",
+    "gradient-axis0-f32-256x256x256",
+    "gradient-axis0-f64-16777216",
+    "gradient-axis0-f32-16777216",
+    "vjp-gradient-all-f64-4096x4096",
+    "vjp-gradient-all-f32-4096x4096",
+    "vjp-gradient-all-f64-256x256x256",
+    "vjp-gradient-all-f32-256x256x256",
+    "value-and-grad-f64-4096x4096",
+    "value-and-grad-f32-4096x4096",
+    "value-and-grad-f64-256x256x256",
+    "value-and-grad-f32-256x256x256",
+    "gradient-all-f64-6",
+    "compile-gradient-all-f64-256x256x256",
+];
+
+/// What a case computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    GradientAll,
+    GradientAxis0,
+    VjpGradientAll,
+    ValueAndGrad,
+    CompileGradientAll,
+}
+
+const OPS: [(&str, Op); 5] = [
+    ("compile-gradient-all", Op::CompileGradientAll),
+    ("vjp-gradient-all", Op::VjpGradientAll),
+    ("gradient-all", Op::GradientAll),
+    ("gradient-axis0", Op::GradientAxis0),
+    ("value-and-grad", Op::ValueAndGrad),
+];
+
+/// A parsed case name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    pub name: String,
+    pub op: Op,
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+}
+
+impl Case {
+    /// Parse `OP-DTYPE-SHAPE` (shape as `4096x4096`).
+    pub fn parse(name: &str) -> Result<Case, CliError> {
+        let bad = |why: &str| {
+            CliError::Usage(format!(
+                "bench case `{name}`: {why} (expected OP-DTYPE-SHAPE, e.g. gradient-all-f64-4096x4096)"
+            ))
+        };
+        let (op_name, op) = OPS
+            .iter()
+            .find(|(p, _)| name.starts_with(&format!("{p}-")))
+            .ok_or_else(|| bad("unknown op; one of gradient-all, gradient-axis0, vjp-gradient-all, value-and-grad, compile-gradient-all"))?;
+        let rest = &name[op_name.len() + 1..];
+        let (dtype, shape) = rest
+            .split_once('-')
+            .ok_or_else(|| bad("missing dtype or shape"))?;
+        let dtype = match dtype {
+            "f16" => DType::F16,
+            "f32" => DType::F32,
+            "f64" => DType::F64,
+            "c64" => DType::C64,
+            "c128" => DType::C128,
+            _ => return Err(bad("dtype must be f16, f32, f64, c64 or c128")),
+        };
+        let shape: Vec<usize> = shape
+            .split('x')
+            .map(|d| {
+                d.parse::<usize>()
+                    .map_err(|_| bad("shape must be sizes joined by x"))
+            })
+            .collect::<Result<_, _>>()?;
+        if shape.iter().any(|&d| d < 3) {
+            return Err(bad("every axis needs at least 3 points"));
+        }
+        let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if elements.is_none_or(|n| n > 1 << 30) {
+            return Err(bad("at most 2^30 elements"));
+        }
+        Ok(Case {
+            name: name.to_string(),
+            op: *op,
+            dtype,
+            shape,
+        })
+    }
+
+    fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Bytes the op must read once plus bytes it must write once.
+    pub fn floor_bytes(&self) -> usize {
+        let array = self.elements() * self.dtype.size_bytes();
+        let axes = self.shape.len();
+        match self.op {
+            Op::GradientAll => array * (1 + axes),
+            Op::GradientAxis0 => array * 2,
+            Op::VjpGradientAll => array * (axes + 1),
+            Op::ValueAndGrad => array * 2 + self.dtype.size_bytes(),
+            Op::CompileGradientAll => 0,
+        }
+    }
+
+    fn op_name(&self) -> &'static str {
+        match self.op {
+            Op::GradientAll => "gradient over all axes",
+            Op::GradientAxis0 => "gradient along axis 0",
+            Op::VjpGradientAll => "vjp of gradient over all axes",
+            Op::ValueAndGrad => "value_and_grad of sum(|grad f|^2)",
+            Op::CompileGradientAll => "trace, lower and plan gradient over all axes",
+        }
+    }
+}
+
+/// One measured case.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    pub case: Case,
+    pub threads: usize,
+    pub median_s: f64,
+    pub floor_s: Option<f64>,
+    pub runs: usize,
+}
+
+impl Measurement {
+    fn ratio(&self) -> Option<f64> {
+        self.floor_s.filter(|&f| f > 0.0).map(|f| self.median_s / f)
+    }
+
+    /// One JSON object on one line.
+    pub fn json(&self) -> String {
+        let num = |v: Option<f64>| v.map_or("null".to_string(), |x| format!("{x:.9e}"));
+        format!(
+            "{{\"case\":\"{}\",\"op\":\"{}\",\"dtype\":\"{}\",\"shape\":[{}],\"threads\":{},\"median_s\":{:.9e},\"floor_s\":{},\"ratio_to_floor\":{},\"runs\":{}}}",
+            self.case.name,
+            self.case.op_name(),
+            self.case.dtype.numpy_name(),
+            self.case
+                .shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            self.threads,
+            self.median_s,
+            num(self.floor_s),
+            num(self.ratio()),
+            self.runs
+        )
+    }
+}
+
+/// Run the named cases (or the defaults) and print one line per case.
+pub fn run(
+    cases: &[String],
+    json: bool,
+    min_time: Duration,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let names: Vec<String> = if cases.is_empty() {
+        DEFAULT_CASES.iter().map(|s| s.to_string()).collect()
+    } else {
+        cases.to_vec()
+    };
+    let parsed: Vec<Case> = names
+        .iter()
+        .map(|n| Case::parse(n))
+        .collect::<Result<_, _>>()?;
+    if !json {
+        writeln!(
+            out,
+            "{:<40} {:>12} {:>12} {:>8}  threads",
+            "case", "median", "copy floor", "ratio"
+        )?;
+    }
+    for case in parsed {
+        let m = measure(&case, min_time)?;
+        if json {
+            writeln!(out, "{}", m.json())?;
+        } else {
+            let ms = |s: f64| {
+                if s < 1e-3 {
+                    format!("{:.2} us", s * 1e6)
+                } else {
+                    format!("{:.2} ms", s * 1e3)
+                }
+            };
+            writeln!(
+                out,
+                "{:<40} {:>12} {:>12} {:>8}  {}",
+                case.name,
+                ms(m.median_s),
+                m.floor_s.map_or("-".into(), ms),
+                m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
+                m.threads
+            )?;
+        }
+        out.flush()?;
+        oxla::release_cached_memory();
+    }
+    Ok(())
+}
+
+/// A deterministic smooth field with some roughness, in the case's dtype.
+fn field(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor, Error> {
+    let n: usize = shape.iter().product();
+    let data: Vec<f64> = (0..n)
+        .map(|i| {
+            let x = (i as u64)
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .wrapping_add(seed);
+            ((i as f64) * 1e-3).sin() + (x >> 40) as f64 * 1e-8
+        })
+        .collect();
+    let array =
+        oxla::ndarray::ArrayD::from_shape_vec(oxla::ndarray::IxDyn(shape), data).map_err(|e| {
+            Error::Ir(oxla::IrError::InvalidParams {
+                op: "bench",
+                reason: e.to_string(),
+            })
+        })?;
+    let t = Tensor::from_host(array)?.convert(dtype)?;
+    Ok(Tensor::literal(oxla::eval(&[t])?.remove(0)))
+}
+
+/// `sum(|grad f|^2)` over all axes.
+fn smoothness(f: &Tensor) -> Result<Tensor, Error> {
+    let axes: Vec<usize> = (0..f.ndim()).collect();
+    let mut total: Option<Tensor> = None;
+    for d in numpy::gradient(f, &[], Axes::All, 1)? {
+        let s = d.mul(&d)?.reduce_sum(&axes)?;
+        total = Some(match total {
+            Some(t) => t.add(&s)?,
+            None => s,
+        });
+    }
+    total.ok_or_else(|| {
+        Error::Ir(oxla::IrError::InvalidParams {
+            op: "bench",
+            reason: "a 0-d field".into(),
+        })
+    })
+}
+
+type Traced = Box<dyn Fn(&[Tensor]) -> Result<Vec<Tensor>, Error>>;
+
+/// The function a case times and its arguments.
+fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
+    let f = field(&case.shape, case.dtype, 1)?;
+    Ok(match case.op {
+        Op::GradientAll | Op::CompileGradientAll => (
+            Box::new(|xs| numpy::gradient(&xs[0], &[], Axes::All, 1)),
+            vec![f],
+        ),
+        Op::GradientAxis0 => (
+            Box::new(|xs| numpy::gradient(&xs[0], &[], Axes::from(0), 1)),
+            vec![f],
+        ),
+        Op::VjpGradientAll => {
+            let mut args = vec![f];
+            for axis in 0..case.shape.len() {
+                args.push(field(&case.shape, case.dtype, 2 + axis as u64)?);
+            }
+            let pullback = |xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
+                let (_, pb) = oxla::vjp(
+                    |ys: &[Tensor]| numpy::gradient(&ys[0], &[], Axes::All, 1),
+                    &xs[..1],
+                )?;
+                Ok(pb.call(&xs[1..])?)
+            };
+            (Box::new(pullback), args)
+        }
+        Op::ValueAndGrad => {
+            let vg = |xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
+                let (v, g) = oxla::value_and_grad(
+                    |ys: &[Tensor]| Ok::<_, Error>(vec![smoothness(&ys[0])?]),
+                    xs,
+                )?;
+                Ok(std::iter::once(v).chain(g).collect())
+            };
+            (Box::new(vg), vec![f])
+        }
+    })
+}
+
+/// Time `f` until `min_time` has passed (at least 5 runs, at most 200),
+/// after one warm-up run; the median of the runs.
+fn median_time(
+    min_time: Duration,
+    mut f: impl FnMut() -> Result<(), Error>,
+) -> Result<(f64, usize), Error> {
+    f()?;
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 5 || (start.elapsed() < min_time && times.len() < 200) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times.len()))
+}
+
+/// The median time of copying `bytes` between two buffers allocated (and touched) beforehand.
+fn copy_floor(bytes: usize, runs: usize) -> f64 {
+    let src = vec![1u8; bytes];
+    let mut dst = vec![0u8; bytes];
+    let mut times: Vec<f64> = (0..runs.clamp(5, 50))
+        .map(|_| {
+            let t = Instant::now();
+            dst.copy_from_slice(std::hint::black_box(&src));
+            std::hint::black_box(&mut dst);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn measure(case: &Case, min_time: Duration) -> Result<Measurement, CliError> {
+    measure_case(case, min_time).map_err(|e| CliError::Bench(Box::new(e)))
+}
+
+fn measure_case(case: &Case, min_time: Duration) -> Result<Measurement, Error> {
+    let (function, args) = workload(case)?;
+    let threads = oxla_threads();
+    let (median_s, runs) = if case.op == Op::CompileGradientAll {
+        median_time(min_time, || {
+            let params: Vec<Tensor> = args
+                .iter()
+                .map(|a| Tensor::parameter(a.shape(), a.dtype()))
+                .collect();
+            let outputs = function(&params)?;
+            std::hint::black_box(oxla::Executable::compile(&outputs, &params)?);
+            Ok(())
+        })?
+    } else if case.elements() < 4096 {
+        // Latency: time batches of calls so the clock's own cost does not count.
+        let jitted: Jit<Traced> = oxla::jit(function);
+        let batch = 1000;
+        let (t, runs) = median_time(min_time, || {
+            for _ in 0..batch {
+                std::hint::black_box(jitted.call(&args)?);
+            }
+            Ok(())
+        })?;
+        (t / batch as f64, runs * batch)
+    } else {
+        let jitted: Jit<Traced> = oxla::jit(function);
+        median_time(min_time, || {
+            std::hint::black_box(jitted.call(&args)?);
+            Ok(())
+        })?
+    };
+    let floor_s = (case.floor_bytes() > 0).then(|| copy_floor(case.floor_bytes(), runs));
+    Ok(Measurement {
+        case: case.clone(),
+        threads,
+        median_s,
+        floor_s,
+        runs,
+    })
+}
+
+/// The number of threads kernels run on.
+fn oxla_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_names_parse() {
+        let c = Case::parse("gradient-all-f64-4096x4096").unwrap();
+        assert_eq!(
+            (c.op, c.dtype, c.shape.clone()),
+            (Op::GradientAll, DType::F64, vec![4096, 4096])
+        );
+        assert_eq!(c.floor_bytes(), 4096 * 4096 * 8 * 3);
+        let c = Case::parse("vjp-gradient-all-f32-256x256x256").unwrap();
+        assert_eq!(c.op, Op::VjpGradientAll);
+        assert_eq!(
+            Case::parse("compile-gradient-all-f64-16x16x16")
+                .unwrap()
+                .floor_bytes(),
+            0
+        );
+        for bad in [
+            "gradient-f64-4",
+            "gradient-all-i8-16",
+            "gradient-all-f64-4xq",
+            "gradient-all-f64-2",
+            "nope",
+        ] {
+            assert!(Case::parse(bad).is_err(), "{bad}");
+        }
+        for name in DEFAULT_CASES {
+            Case::parse(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_small_case_runs_and_reports_json() {
+        let mut out = Vec::new();
+        run(
+            &[
+                "gradient-all-f64-8x9".into(),
+                "value-and-grad-f32-5x6".into(),
+            ],
+            true,
+            Duration::from_millis(1),
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        for key in [
+            "\"case\":",
+            "\"op\":",
+            "\"dtype\":",
+            "\"shape\":",
+            "\"threads\":",
+            "\"median_s\":",
+            "\"floor_s\":",
+            "\"ratio_to_floor\":",
+        ] {
+            assert!(lines[0].contains(key), "{key} missing from {}", lines[0]);
+        }
+    }
+}
