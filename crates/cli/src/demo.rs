@@ -1,6 +1,6 @@
 //! The embedded demo (`oxla`, `oxla demo`): a short report built from
 //! sections, each a function that writes its part and may fail with a
-//! [`CliError`]. Later work adds sections (autodiff, fusion) to [`SECTIONS`].
+//! [`CliError`]. The sections are listed in [`SECTIONS`].
 //!
 //! The gradient section differentiates a smooth 2-d field, uniform along one
 //! axis and on non-uniform coordinates along the other, with both edge
@@ -9,13 +9,23 @@
 //! and the convergence order observed between successive grids: about 1 at
 //! the edges for `edge_order=1`, about 2 for `edge_order=2`, and about 2
 //! inside for both.
+//!
+//! The autodiff section denoises a noisy 2-d field by gradient descent on
+//! `sum((u - y)^2) + lambda * sum(|grad u|^2)`, with the gradient of the
+//! loss from [`oxla::value_and_grad`] through `gradient`, and checks one
+//! component of the smoothness term's gradient against a central difference.
+//!
+//! The fusion section prints the fused plan of `gradient` over both axes
+//! of a large array, and of the value and gradient of `sum(|grad f|^2)`,
+//! then times [`oxla::eval`] against the reference interpreter and checks
+//! that both give the same bits.
 
 use std::f64::consts::PI;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use ndarray::{Array1, Array2};
-use oxla::{Axes, Spacing, Tensor};
+use ndarray::{Array1, Array2, IxDyn};
+use oxla::{ArrayValue, Axes, DType, IrError, PlanSummary, Spacing, Tensor};
 
 use crate::error::CliError;
 
@@ -23,7 +33,14 @@ use crate::error::CliError;
 type Section = (&'static str, fn(&mut dyn Write) -> Result<(), CliError>);
 
 /// The sections, in order.
-const SECTIONS: &[Section] = &[("numpy.gradient: convergence", gradient_convergence)];
+const SECTIONS: &[Section] = &[
+    ("numpy.gradient: convergence", gradient_convergence),
+    (
+        "autodiff: denoising by gradient descent",
+        autodiff_denoising,
+    ),
+    ("fusion: one pass over memory", fusion),
+];
 
 /// Grid sizes: `2^k + 1` points, so the step halves exactly at each refinement.
 const SIZES: [usize; 5] = [17, 33, 65, 129, 257];
@@ -193,6 +210,317 @@ fn show_order(o: f64) -> String {
     }
 }
 
+// ---- autodiff ---------------------------------------------------------------
+
+/// Side of the denoising grid (small enough for debug builds too).
+const DENOISE_N: usize = 128;
+/// Standard deviation of the noise added to the clean field.
+const NOISE_STD: f64 = 0.3;
+/// Weight of the smoothness term.
+const LAMBDA: f64 = 16.0;
+/// Gradient-descent steps.
+const STEPS: usize = 20;
+/// Largest eigenvalue of `G^T G`, where `G` stacks `gradient`'s two axes
+/// (unit spacing, `edge_order=1`): 4.571..., from the one-sided edge rows.
+const SMOOTHNESS_NORM: f64 = 4.6;
+
+/// The clean field of the autodiff section on `[0, 1]^2`.
+fn clean_field(y: f64, x: f64) -> f64 {
+    (2.0 * PI * y).sin() * (1.5 * PI * x).cos()
+}
+
+/// Deterministic pseudo-noise: uniform with mean 0 and standard deviation
+/// `std`, from a hash of `index` (splitmix64).
+fn pseudo_noise(index: u64, std: f64) -> f64 {
+    let mut z = index.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    // 53 random bits -> [0, 1) -> [-1, 1); a uniform on [-1, 1) has std 1/sqrt(3).
+    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    (2.0 * unit - 1.0) * 3f64.sqrt() * std
+}
+
+/// An error for a result that does not have the expected form.
+fn unexpected(reason: &str) -> IrError {
+    IrError::InvalidParams {
+        op: "demo",
+        reason: reason.into(),
+    }
+}
+
+/// The single tensor a one-argument closure is traced with.
+fn only(xs: &[Tensor]) -> Result<&Tensor, oxla::Error> {
+    match xs {
+        [x] => Ok(x),
+        _ => Err(unexpected("expected one argument").into()),
+    }
+}
+
+/// `sum(t * t)` over every axis: a 0-d tensor.
+fn sum_of_squares(t: &Tensor) -> Result<Tensor, oxla::Error> {
+    let axes: Vec<usize> = (0..t.ndim()).collect();
+    Ok(t.mul(t)?.reduce_sum(&axes)?)
+}
+
+/// `sum(|grad u|^2)`: the squares of `gradient` along every axis, summed.
+fn smoothness(u: &Tensor) -> Result<Tensor, oxla::Error> {
+    let mut total: Option<Tensor> = None;
+    for d in oxla::numpy::gradient(u, &[], Axes::All, 1)? {
+        let s = sum_of_squares(&d)?;
+        total = Some(match total {
+            Some(t) => t.add(&s)?,
+            None => s,
+        });
+    }
+    total.ok_or_else(|| unexpected("gradient returned no axes").into())
+}
+
+/// `c * t`, with `c` broadcast to the shape of `t`.
+fn scale(t: &Tensor, c: f64) -> Result<Tensor, oxla::Error> {
+    let c = Tensor::scalar(t.dtype(), c).broadcast_in_dim(t.shape(), &[])?;
+    Ok(t.mul(&c)?)
+}
+
+/// The denoising loss `sum((u - y)^2) + lambda * sum(|grad u|^2)`.
+fn denoising_loss(u: &Tensor, y: &Tensor, lambda: f64) -> Result<Tensor, oxla::Error> {
+    let data = sum_of_squares(&u.sub(y)?)?;
+    Ok(data.add(&scale(&smoothness(u)?, lambda)?)?)
+}
+
+/// The value of a 0-d `f64` result.
+fn scalar_value(v: &ArrayValue) -> Result<f64, CliError> {
+    v.as_array::<f64>()?
+        .first()
+        .copied()
+        .ok_or_else(|| unexpected("expected a 0-d result").into())
+}
+
+/// `|a - b| / |b|` in the Euclidean norm.
+fn relative_error<'a>(
+    a: impl IntoIterator<Item = &'a f64>,
+    b: impl IntoIterator<Item = &'a f64>,
+) -> f64 {
+    let (diff, norm) = a.into_iter().zip(b).fold((0.0, 0.0), |(d, n), (x, y)| {
+        (d + (x - y) * (x - y), n + y * y)
+    });
+    (diff / norm).sqrt()
+}
+
+fn autodiff_denoising(out: &mut dyn Write) -> Result<(), CliError> {
+    let n = DENOISE_N;
+    let h = 1.0 / (n - 1) as f64;
+    let clean = Array2::from_shape_fn((n, n), |(i, j)| clean_field(i as f64 * h, j as f64 * h));
+    let noisy = Array2::from_shape_fn((n, n), |(i, j)| {
+        clean[(i, j)] + pseudo_noise((i * n + j) as u64, NOISE_STD)
+    });
+    // The Hessian of the loss is 2 (I + lambda G^T G), so its largest
+    // eigenvalue is at most `bound`; any step below 2 / bound lowers the
+    // loss at every step, and 1.6 / bound converges quickly.
+    let bound = 2.0 * (1.0 + LAMBDA * SMOOTHNESS_NORM);
+    let lr = 1.6 / bound;
+    writeln!(
+        out,
+        "clean field sin(2*pi*y) * cos(1.5*pi*x) on a {n} x {n} grid over [0, 1]^2,"
+    )?;
+    writeln!(
+        out,
+        "observed with pseudo-random noise of standard deviation {NOISE_STD} (field y)"
+    )?;
+    writeln!(
+        out,
+        "minimize loss(u) = sum((u - y)^2) + {LAMBDA} * sum(|gradient(u)|^2), starting from u = y,"
+    )?;
+    writeln!(
+        out,
+        "by gradient descent with lr = {lr:.4}: each step evaluates value_and_grad's loss and"
+    )?;
+    writeln!(
+        out,
+        "the update u - lr * dloss/du in one oxla::eval call, and continues from the concrete result"
+    )?;
+    writeln!(out)?;
+
+    let y = Tensor::from_host(noisy.clone().into_dyn())?;
+    let mut u = y.clone();
+    let mut losses = Vec::with_capacity(STEPS + 1);
+    let start = Instant::now();
+    for step in 0..=STEPS {
+        let (loss, grads) = oxla::value_and_grad(
+            |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![denoising_loss(only(xs)?, &y, LAMBDA)?]),
+            std::slice::from_ref(&u),
+        )?;
+        let loss_value = if step < STEPS {
+            let g = only(&grads)?;
+            let next = u.sub(&scale(g, lr)?)?;
+            let [loss, next]: [ArrayValue; 2] = oxla::eval(&[loss, next])?
+                .try_into()
+                .map_err(|_| unexpected("expected two results"))?;
+            u = Tensor::literal(next);
+            scalar_value(&loss)?
+        } else {
+            let [loss]: [ArrayValue; 1] = oxla::eval(&[loss])?
+                .try_into()
+                .map_err(|_| unexpected("expected one result"))?;
+            scalar_value(&loss)?
+        };
+        writeln!(out, "  step {step:>2}  loss {loss_value:.6e}")?;
+        losses.push(loss_value);
+    }
+    let spent = start.elapsed();
+    let (first, last) = match (losses.first(), losses.last()) {
+        (Some(&f), Some(&l)) => (f, l),
+        _ => return Err(unexpected("no steps were taken").into()),
+    };
+    let monotone = losses.windows(2).all(|w| w[1] < w[0]);
+    writeln!(
+        out,
+        "loss {first:.4e} -> {last:.4e}: {:.1}x lower in {STEPS} steps, {} ({})",
+        first / last,
+        if monotone {
+            "decreasing at every step"
+        } else {
+            "NOT monotone"
+        },
+        millis(spent)
+    )?;
+    let denoised = u
+        .literal_value()
+        .ok_or_else(|| unexpected("expected a concrete field"))?;
+    let denoised = denoised.as_array::<f64>()?;
+    writeln!(
+        out,
+        "relative error against the clean field: noisy input {:.4}, after descent {:.4}",
+        relative_error(&noisy, &clean),
+        relative_error(denoised, &clean)
+    )?;
+
+    // One component of the smoothness term's gradient, at the noisy field,
+    // against a central difference (exact up to rounding: the term is quadratic).
+    let (i, j) = (n / 3, n / 2);
+    let eps = 1e-3;
+    let grads = oxla::grad(
+        |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
+        std::slice::from_ref(&y),
+    )?;
+    let [g]: [ArrayValue; 1] = oxla::eval(&grads)?
+        .try_into()
+        .map_err(|_| unexpected("expected one gradient"))?;
+    let autodiff = g
+        .as_array::<f64>()?
+        .get(IxDyn(&[i, j]))
+        .copied()
+        .ok_or_else(|| unexpected("index out of range"))?;
+    let shifted = |delta: f64| -> Result<Tensor, oxla::Error> {
+        let mut a = noisy.clone();
+        a[(i, j)] += delta;
+        smoothness(&Tensor::from_host(a.into_dyn())?)
+    };
+    let [plus, minus]: [ArrayValue; 2] = oxla::eval(&[shifted(eps)?, shifted(-eps)?])?
+        .try_into()
+        .map_err(|_| unexpected("expected two results"))?;
+    let central = (scalar_value(&plus)? - scalar_value(&minus)?) / (2.0 * eps);
+    writeln!(
+        out,
+        "check: d/du[{i}, {j}] sum(|gradient(u)|^2) at u = y: autodiff {autodiff:.10e}, central difference (eps {eps:e}) {central:.10e}, relative difference {:.1e}",
+        ((autodiff - central) / autodiff).abs()
+    )?;
+    Ok(())
+}
+
+// ---- fusion -----------------------------------------------------------------
+
+/// Side of the fusion section's array: 2048 x 2048 `f64` (32 MB) in release
+/// builds; smaller in debug builds, where the reference interpreter is
+/// slow, so that the integration test (which runs the debug binary) stays quick.
+const FUSION_N: usize = if cfg!(debug_assertions) { 256 } else { 2048 };
+/// Timed runs of the fused plan after the warm-up; the median is shown.
+const FUSED_RUNS: usize = 5;
+
+fn fusion(out: &mut dyn Write) -> Result<(), CliError> {
+    let n = FUSION_N;
+    let h = 1.0 / (n - 1) as f64;
+    let f = Array2::from_shape_fn((n, n), |(i, j)| field(i as f64 * h, j as f64 * h));
+    let f = Tensor::from_host(f.into_dyn())?;
+    let megabytes = (n * n * DType::F64.size_bytes()) as f64 / 1e6;
+
+    writeln!(
+        out,
+        "gradient(f) over both axes, f a {n} x {n} float64 array ({megabytes:.1} MB)"
+    )?;
+    let outputs = oxla::numpy::gradient(&f, &[], Axes::All, 1)?;
+    compare_with_reference(out, &outputs)?;
+
+    writeln!(out)?;
+    writeln!(
+        out,
+        "value_and_grad of sum(|gradient(f)|^2): the loss and its gradient with respect to f"
+    )?;
+    let (loss, grads) = oxla::value_and_grad(
+        |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
+        std::slice::from_ref(&f),
+    )?;
+    let mut outputs = vec![loss];
+    outputs.extend(grads);
+    compare_with_reference(out, &outputs)
+}
+
+/// Print the fused plan of `outputs`, time `oxla::eval` against
+/// `oxla::eval_reference`, and compare their bits.
+fn compare_with_reference(out: &mut dyn Write, outputs: &[Tensor]) -> Result<(), CliError> {
+    let start = Instant::now();
+    let (exe, _) = oxla::compile(outputs).map_err(oxla::Error::from)?;
+    let compiled = start.elapsed();
+    let summary = exe.summary();
+    writeln!(out, "fused plan (oxla::compile, {}):", millis(compiled))?;
+    for line in summary.to_string().lines() {
+        writeln!(out, "  {line}")?;
+    }
+
+    let start = Instant::now();
+    let fused = oxla::eval(outputs)?;
+    let first = start.elapsed();
+    let mut times = Vec::with_capacity(FUSED_RUNS);
+    for _ in 0..FUSED_RUNS {
+        let start = Instant::now();
+        oxla::eval(outputs)?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    let median = times.get(FUSED_RUNS / 2).copied().unwrap_or(first);
+
+    let start = Instant::now();
+    let reference = oxla::eval_reference(outputs)?;
+    let reference_time = start.elapsed();
+
+    let identical =
+        fused.len() == reference.len() && fused.iter().zip(&reference).all(|(a, b)| a.bit_eq(b));
+    writeln!(
+        out,
+        "fused (oxla::eval): {} median of {FUSED_RUNS} runs after a warm-up call ({}), {:.1} GB/s of memory traffic",
+        millis(median),
+        millis(first),
+        bytes_moved(&summary) as f64 / median.as_secs_f64() / 1e9
+    )?;
+    writeln!(
+        out,
+        "reference interpreter (oxla::eval_reference): {}, one run",
+        millis(reference_time)
+    )?;
+    writeln!(
+        out,
+        "speed-up {:.1}x; results bit-identical: {}",
+        reference_time.as_secs_f64() / median.as_secs_f64(),
+        if identical { "yes" } else { "NO" }
+    )?;
+    Ok(())
+}
+
+/// Bytes the plan reads and writes, every buffer once.
+fn bytes_moved(summary: &PlanSummary) -> usize {
+    summary.kernels.iter().map(|k| k.bytes_moved).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,5 +537,45 @@ mod tests {
             );
             assert!((order(coarse.interior, fine.interior) - 2.0).abs() < 0.2);
         }
+    }
+
+    #[test]
+    fn pseudo_noise_has_the_requested_spread() {
+        let samples: Vec<f64> = (0..1 << 14).map(|i| pseudo_noise(i, 0.3)).collect();
+        let mean = samples.iter().sum::<f64>() / samples.len() as f64;
+        let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / samples.len() as f64;
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var.sqrt() - 0.3).abs() < 0.01, "{}", var.sqrt());
+        assert!(samples.iter().all(|x| x.abs() <= 0.3 * 3f64.sqrt()));
+    }
+
+    #[test]
+    fn smoothness_norm_bounds_the_smoothness_hessian() {
+        // Power iteration on G^T G = grad(sum(|gradient(u)|^2)) / 2: the
+        // descent step of the autodiff section is safe only if
+        // SMOOTHNESS_NORM is at least its largest eigenvalue (4.5714...).
+        let n = 16;
+        let mut v = Array2::from_shape_fn((n, n), |(i, j)| pseudo_noise((i * n + j) as u64, 1.0));
+        let mut estimate = 0.0;
+        for _ in 0..300 {
+            let t = Tensor::from_host(v.clone().into_dyn()).unwrap();
+            let g = oxla::grad(
+                |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
+                &[t],
+            )
+            .unwrap();
+            let w = oxla::eval(&g)
+                .unwrap()
+                .remove(0)
+                .into_array::<f64>()
+                .unwrap();
+            let w = w.into_dimensionality::<ndarray::Ix2>().unwrap() / 2.0;
+            estimate = (&w * &v).sum() / (&v * &v).sum();
+            v = &w / w.mapv(|x| x * x).sum().sqrt();
+        }
+        assert!(
+            (4.5..=SMOOTHNESS_NORM).contains(&estimate),
+            "largest eigenvalue {estimate}"
+        );
     }
 }

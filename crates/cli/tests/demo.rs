@@ -1,5 +1,7 @@
 //! The embedded demo runs with no arguments and as `oxla demo`, and its
-//! report shows the expected convergence orders.
+//! report shows the expected convergence orders, a gradient descent whose
+//! loss falls at every step, and fused plans that read their input once and
+//! agree with the reference interpreter bit for bit.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -15,6 +17,89 @@ fn observed_edge_orders(report: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The losses printed on the "step N  loss X" lines, in order.
+fn descent_losses(report: &str) -> Vec<f64> {
+    report
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("step "))
+        .map(|rest| {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            assert_eq!(words.len(), 3, "{rest}");
+            assert_eq!(words[1], "loss", "{rest}");
+            words[2].parse().unwrap()
+        })
+        .collect()
+}
+
+/// The number after `key` on the first line that contains it.
+fn number_after(report: &str, key: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.contains(key))
+        .unwrap_or_else(|| panic!("{key:?} missing from:\n{report}"));
+    let rest = &line[line.find(key).unwrap() + key.len()..];
+    rest.split([' ', ','])
+        .find(|w| !w.is_empty())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn check_autodiff(report: &str) {
+    let losses = descent_losses(report);
+    assert!(losses.len() >= 10, "{report}");
+    for (k, w) in losses.windows(2).enumerate() {
+        assert!(w[1] < w[0], "loss rose at step {}: {w:?}", k + 1);
+    }
+    let (first, last) = (losses[0], losses[losses.len() - 1]);
+    assert!(first / last > 10.0, "loss fell only {first} -> {last}");
+    assert!(report.contains("decreasing at every step"), "{report}");
+
+    let noisy = number_after(report, "noisy input ");
+    let denoised = number_after(report, "after descent ");
+    assert!(
+        denoised < noisy / 3.0,
+        "relative error {noisy} -> {denoised}"
+    );
+    let mismatch = number_after(report, "relative difference ");
+    assert!(
+        mismatch < 1e-6,
+        "autodiff vs central difference: {mismatch}"
+    );
+}
+
+fn check_fusion(report: &str) {
+    let section = report
+        .split("== fusion")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no fusion section in:\n{report}"));
+    // gradient over both axes, then value_and_grad: one pass over f each.
+    let passes: Vec<&str> = section
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("arg") && l.contains("pass(es)"))
+        .collect();
+    assert_eq!(
+        passes,
+        ["arg0 is read in 1 pass(es)", "arg0 is read in 1 pass(es)"],
+        "{section}"
+    );
+    assert!(section.contains("fused kernel over"), "{section}");
+    assert_eq!(
+        section.matches("results bit-identical: yes").count(),
+        2,
+        "{section}"
+    );
+    assert!(!section.contains("bit-identical: NO"), "{section}");
+    let speedups: Vec<f64> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("speed-up "))
+        .map(|rest| rest.split('x').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(speedups.len(), 2, "{section}");
+    assert!(speedups.iter().all(|s| *s > 0.0), "{speedups:?}");
+}
+
 fn check_report(args: &[&str]) {
     let assert = oxla().args(args).assert().success().stderr("");
     let report = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
@@ -22,6 +107,10 @@ fn check_report(args: &[&str]) {
         "oxla demo",
         "edge_order=1",
         "edge_order=2",
+        "== autodiff",
+        "== fusion",
+        "fused (oxla::eval)",
+        "reference interpreter (oxla::eval_reference)",
         "demo finished in",
         " ms",
     ] {
@@ -42,6 +131,8 @@ fn check_report(args: &[&str]) {
         "edge_order=2 converged at {}",
         orders[1]
     );
+    check_autodiff(&report);
+    check_fusion(&report);
 }
 
 #[test]
