@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use oxla_ir::{ArrayValue, DType, IrError, Tensor, replace_nodes};
+use oxla_ir::{ArrayValue, IrError, Tensor, replace_nodes};
 
 use crate::JitError;
 use crate::key::{GraphKey, graph_key};
@@ -84,13 +84,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-type Signature = Vec<(Vec<usize>, DType)>;
-
 /// A function compiled once per argument signature (shapes and dtypes), as
 /// `jax.jit` does. Build one with [`jit`].
 pub struct Jit<F> {
     f: F,
-    cache: Mutex<HashMap<Signature, Arc<Executable>>>,
+    /// Plans by signature. A short list scanned without allocating: a jitted
+    /// function meets few signatures, and a cached call must stay in the
+    /// microseconds.
+    cache: Mutex<Vec<Arc<Executable>>>,
+}
+
+/// True if `args` have the shapes and dtypes `exe` was compiled for.
+fn fits(exe: &Executable, args: &[Tensor]) -> bool {
+    exe.arg_types().len() == args.len()
+        && exe
+            .arg_types()
+            .iter()
+            .zip(args)
+            .all(|((shape, dtype), a)| a.shape() == shape.as_slice() && a.dtype() == *dtype)
 }
 
 /// Wrap a function over tensors so that calls trace it once per signature,
@@ -108,7 +119,7 @@ pub struct Jit<F> {
 pub fn jit<F>(f: F) -> Jit<F> {
     Jit {
         f,
-        cache: Mutex::new(HashMap::new()),
+        cache: Mutex::new(Vec::new()),
     }
 }
 
@@ -119,11 +130,7 @@ impl<F> Jit<F> {
         F: Fn(&[Tensor]) -> Result<Vec<Tensor>, E>,
         E: From<JitError>,
     {
-        let signature: Signature = args
-            .iter()
-            .map(|a| (a.shape().to_vec(), a.dtype()))
-            .collect();
-        if let Some(exe) = lock(&self.cache).get(&signature) {
+        if let Some(exe) = lock(&self.cache).iter().find(|e| fits(e, args)) {
             return Ok(exe.clone());
         }
         let params: Vec<Tensor> = args
@@ -132,7 +139,7 @@ impl<F> Jit<F> {
             .collect();
         let outputs = (self.f)(&params)?;
         let exe = Arc::new(Executable::compile(&outputs, &params)?);
-        lock(&self.cache).insert(signature, exe.clone());
+        lock(&self.cache).push(exe.clone());
         Ok(exe)
     }
 

@@ -3,7 +3,8 @@
 //!
 //! In a box every pad is either fully valid or fully padding, so `Select`s
 //! resolve to one branch and the program has no bounds checks or branches.
-//! `x + -0.0` folds to `x` (exact: `-0.0` is the additive identity), and
+//! `x + -0.0` folds to `x` when `x` is an arithmetic result (exact: `-0.0`
+//! is the additive identity, and a NaN in `x` is already quiet), and
 //! operations on constants are evaluated once with the same [`Element`]
 //! arithmetic as at run time, so folding never changes a bit.
 //!
@@ -271,29 +272,11 @@ fn specialize(
                         let v = fold_neg(node.dtype, *c);
                         push(spec, PNode::Const(v), node.dtype, Class::Const)
                     }
-                    // -(x * c) == x * (-c) and -(x / c) == x / (-c) exactly:
-                    // rounding to nearest is symmetric in sign.
-                    PNode::Binary(op @ (BinOp::Mul | BinOp::Div), x, c)
-                        if !node.dtype.is_complex()
-                            && matches!(spec.nodes[*c].0, PNode::Const(_)) =>
-                    {
-                        let (op, x, c) = (*op, *x, *c);
-                        let PNode::Const(value) = spec.nodes[c].0 else {
-                            unreachable!("matched a constant")
-                        };
-                        let negated = push(
-                            spec,
-                            PNode::Const(fold_neg(node.dtype, value)),
-                            node.dtype,
-                            Class::Const,
-                        );
-                        push(
-                            spec,
-                            PNode::Binary(op, x, negated),
-                            node.dtype,
-                            class_of(spec, x),
-                        )
-                    }
+                    // -(x * c) is not folded into x * (-c): the two differ in
+                    // the sign of a NaN result (a NaN operand passes through
+                    // the product with its own sign, and inf * 0 gives the
+                    // default NaN), so only the negation flips it as the
+                    // interpreter does.
                     _ => push(spec, PNode::Neg(a), node.dtype, class_of(spec, a)),
                 }
             }
@@ -311,12 +294,19 @@ fn specialize(
             KOp::Binary(op, a, b) => {
                 let (a, b) = (at(*a), at(*b));
                 let identity = |i: usize| matches!(spec.nodes[i].0, PNode::Const(c) if is_additive_identity(c, node.dtype));
-                let one = |i: usize| matches!(spec.nodes[i].0, PNode::Const(c) if c.re == 1.0 && c.im == 0.0);
+                // Complex x * (1 + 0i) is not x: its real part is
+                // fma(xr, 1, -(xi * 0)), which turns -0.0 into +0.0 and is
+                // NaN when xi is infinite. Only real products with 1 fold.
+                let one = |i: usize| {
+                    !node.dtype.is_complex()
+                        && matches!(spec.nodes[i].0, PNode::Const(c) if c.re == 1.0 && c.im == 0.0)
+                };
                 match (&spec.nodes[a].0, &spec.nodes[b].0) {
-                    _ if *op == BinOp::Add && identity(b) => a,
-                    _ if *op == BinOp::Add && identity(a) => b,
-                    // x * 1 == x exactly, except that it would quiet a signaling NaN:
-                    // fold only when x is already an arithmetic result.
+                    // x + -0.0 == x and x * 1 == x exactly, except that the
+                    // operation would quiet a signaling NaN: fold only when x
+                    // is already an arithmetic result.
+                    _ if *op == BinOp::Add && identity(b) && is_quiet(spec, a) => a,
+                    _ if *op == BinOp::Add && identity(a) && is_quiet(spec, b) => b,
                     _ if *op == BinOp::Mul && one(b) && is_quiet(spec, a) => a,
                     _ if *op == BinOp::Mul && one(a) && is_quiet(spec, b) => b,
                     (PNode::Const(x), PNode::Const(y)) => {
@@ -349,12 +339,14 @@ fn specialize(
 }
 
 /// True if the value comes out of an arithmetic operation, so any NaN in it
-/// is already quiet (negation only flips the sign bit, so it passes through).
+/// is already quiet. Negation only flips the sign bit, and a conversion may
+/// keep a signaling NaN signaling (f64 -> f16 copies the payload, f64 <->
+/// c128 moves the value unchanged), so both pass through to their operand.
 fn is_quiet(spec: &Specialized, mut i: usize) -> bool {
     loop {
         match spec.nodes[i].0 {
-            PNode::Binary(..) | PNode::Convert(_) => return true,
-            PNode::Neg(x) => i = x,
+            PNode::Binary(..) => return true,
+            PNode::Neg(x) | PNode::Convert(x) => i = x,
             PNode::Load(_) | PNode::Const(_) => return false,
         }
     }

@@ -134,7 +134,8 @@ fn finish_reduction<T: TileElem>(
     let spec = &k.reductions[r];
     let numel: usize = spec.shape.iter().product();
     let reduced: usize = spec.axes.iter().map(|&a| k.it_shape[a]).product();
-    let data = if reduced == 0 {
+    // An empty iteration space ran no items: its sums are empty, or empty sums (+0.0).
+    let data = if reduced == 0 || numel == 0 {
         vec![T::ZERO; numel]
     } else if spec.innermost_reduced(k.it_shape.len()) {
         let partials: Vec<T> = items

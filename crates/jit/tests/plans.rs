@@ -1,0 +1,278 @@
+//! The shape of compiled plans (kernels, outputs, passes over memory), not
+//! their speed, and the errors of `Executable::run` and `eval`.
+//!
+//! - the all-axes gradient (uniform spacing) is one fused kernel with one
+//!   output per axis, reading `f` once;
+//! - with non-uniform coordinates on one axis, a small coefficient kernel
+//!   comes first, then still one kernel over `f`'s shape reading it once;
+//! - the VJP of the all-axes gradient is one kernel;
+//! - `value_and_grad` of `sum(|grad f|^2)` is one pass over `f` (the
+//!   gradient and every partial loss) plus a 0-d kernel adding the losses;
+//! - a pad with interior padding is run by the interpreter;
+//! - wrong arguments and unbound parameters are the right `JitError`s.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Rng, Specials, check_outputs, random_value};
+use oxla_autodiff::{AutodiffError, value_and_grad, vjp};
+use oxla_ir::{ArrayValue, Bindings, DType, IrError, Tensor};
+use oxla_jit::{Executable, JitError, KernelSummary, PlanSummary};
+use oxla_lower::{Axes, GradientSpec, Spacing, gradient};
+
+const SHAPES: [&[usize]; 3] = [&[50, 60], &[10, 20, 30], &[7, 300]];
+
+fn grads(f: &Tensor, spacing: &[Spacing], edge: i64) -> Result<Vec<Tensor>, AutodiffError> {
+    let spec = GradientSpec::new(f, spacing, Axes::All, edge)?;
+    Ok(gradient(f, &spec)?)
+}
+
+/// The plan of `outputs` and the argument index of `f` in it.
+fn plan(outputs: &[Tensor], f: &Tensor) -> (PlanSummary, usize) {
+    let (exe, leaves) = oxla_jit::compile(outputs).unwrap();
+    let arg = leaves.iter().position(|l| l.same_node(f)).unwrap();
+    (exe.summary(), arg)
+}
+
+/// A bound `f` of `shape` and the bindings holding its value.
+fn field(shape: &[usize]) -> (Tensor, Bindings) {
+    let f = Tensor::parameter(shape, DType::F64);
+    let value = random_value(&mut Rng::new(1), shape, DType::F64, Specials::NONE);
+    let bindings = Bindings::from([(f.parameter_id().unwrap(), Arc::new(value))]);
+    (f, bindings)
+}
+
+fn is_kernel_over(k: &KernelSummary, shape: &[usize]) -> bool {
+    !k.interpreted && k.iteration_shape == shape
+}
+
+#[test]
+fn all_axes_gradient_is_one_kernel_reading_f_once() {
+    for shape in SHAPES {
+        for edge in [1, 2] {
+            let (f, bindings) = field(shape);
+            let outs = grads(&f, &[], edge).unwrap();
+            let (s, arg) = plan(&outs, &f);
+            let why = format!("{shape:?} edge {edge}:\n{s}");
+            assert_eq!(s.kernels.len(), 1, "{why}");
+            let k = &s.kernels[0];
+            assert!(is_kernel_over(k, shape), "{why}");
+            assert_eq!(k.stores, shape.len(), "one output per axis: {why}");
+            assert_eq!(k.reductions, 0, "{why}");
+            assert_eq!(s.passes_over_arg(arg), 1, "{why}");
+            assert_eq!(s.args, 1, "{why}");
+            check_outputs(&outs, &bindings).unwrap();
+        }
+    }
+}
+
+#[test]
+fn coordinates_add_one_small_coefficient_kernel() {
+    for shape in SHAPES {
+        for edge in [1, 2] {
+            let (f, bindings) = field(shape);
+            let x = Tensor::from_host(
+                oxla_ir::ndarray::Array1::from_iter((0..shape[0]).map(|i| (i as f64).powf(1.3)))
+                    .into_dyn(),
+            )
+            .unwrap();
+            let mut spacing = vec![Spacing::Array(x)];
+            spacing.extend((1..shape.len()).map(|_| Spacing::Scalar(0.5)));
+            let outs = grads(&f, &spacing, edge).unwrap();
+            let (s, arg) = plan(&outs, &f);
+            let why = format!("{shape:?} edge {edge}:\n{s}");
+            assert_eq!(s.kernels.len(), 2, "{why}");
+            let (coef, main) = (&s.kernels[0], &s.kernels[1]);
+            // the coefficients along axis 0 only: 1-d and smaller than the axis
+            assert!(
+                !coef.interpreted && coef.iteration_shape.len() <= 1,
+                "{why}"
+            );
+            assert!(
+                coef.iteration_shape.iter().product::<usize>() <= shape[0],
+                "{why}"
+            );
+            assert!(!coef.reads.contains(&(arg, true)), "{why}");
+            assert!(is_kernel_over(main, shape), "{why}");
+            assert_eq!(main.stores, shape.len(), "{why}");
+            assert_eq!(s.passes_over_arg(arg), 1, "{why}");
+            check_outputs(&outs, &bindings).unwrap();
+        }
+    }
+}
+
+#[test]
+fn vjp_of_the_all_axes_gradient_is_one_kernel() {
+    for shape in SHAPES {
+        for edge in [1, 2] {
+            let f = Tensor::parameter(shape, DType::F64);
+            let (outs, pullback) = vjp(|xs: &[Tensor]| grads(&xs[0], &[], edge), &[f]).unwrap();
+            let mut rng = Rng::new(2);
+            let cts: Vec<Tensor> = outs
+                .iter()
+                .map(|o| Tensor::parameter(o.shape(), o.dtype()))
+                .collect();
+            let bindings: Bindings = cts
+                .iter()
+                .map(|c| {
+                    let v = random_value(&mut rng, c.shape(), c.dtype(), Specials::NONE);
+                    (c.parameter_id().unwrap(), Arc::new(v))
+                })
+                .collect();
+            let back = pullback.call(&cts).unwrap();
+            let (exe, leaves) = oxla_jit::compile(&back).unwrap();
+            let s = exe.summary();
+            let why = format!("{shape:?} edge {edge}:\n{s}");
+            assert_eq!(s.kernels.len(), 1, "{why}");
+            assert!(is_kernel_over(&s.kernels[0], shape), "{why}");
+            assert_eq!(s.kernels[0].stores, 1, "{why}");
+            for c in &cts {
+                let arg = leaves.iter().position(|l| l.same_node(c)).unwrap();
+                assert_eq!(s.passes_over_arg(arg), 1, "{why}");
+            }
+            check_outputs(&back, &bindings).unwrap();
+        }
+    }
+}
+
+#[test]
+fn value_and_grad_of_the_squared_gradient_reads_f_in_one_pass() {
+    for shape in SHAPES {
+        for edge in [1, 2] {
+            let (f, bindings) = field(shape);
+            let (loss, g) = value_and_grad(
+                |xs: &[Tensor]| -> Result<Vec<Tensor>, AutodiffError> {
+                    let mut total: Option<Tensor> = None;
+                    for d in grads(&xs[0], &[], edge)? {
+                        let all: Vec<usize> = (0..d.ndim()).collect();
+                        let s = d.mul(&d)?.reduce_sum(&all)?;
+                        total = Some(match total {
+                            Some(t) => t.add(&s)?,
+                            None => s,
+                        });
+                    }
+                    Ok(vec![total.unwrap()])
+                },
+                std::slice::from_ref(&f),
+            )
+            .unwrap();
+            let outs = vec![loss, g[0].clone()];
+            let (s, arg) = plan(&outs, &f);
+            let why = format!("{shape:?} edge {edge}:\n{s}");
+            assert_eq!(s.kernels.len(), 2, "{why}");
+            let (pass, total) = (&s.kernels[0], &s.kernels[1]);
+            assert!(is_kernel_over(pass, shape), "{why}");
+            assert_eq!(pass.stores, 1, "the gradient of the loss: {why}");
+            assert_eq!(
+                pass.reductions,
+                shape.len(),
+                "one partial loss per axis: {why}"
+            );
+            assert!(is_kernel_over(total, &[]), "{why}");
+            assert_eq!((total.stores, total.reductions), (1, 0), "{why}");
+            assert!(total.reads.iter().all(|&(_, leaf)| !leaf), "{why}");
+            assert_eq!(s.passes_over_arg(arg), 1, "{why}");
+            check_outputs(&outs, &bindings).unwrap();
+        }
+    }
+}
+
+#[test]
+fn interior_padding_is_an_interpreted_step() {
+    let (x, bindings) = field(&[4, 5]);
+    let padded = x
+        .pad(
+            &Tensor::scalar(DType::F64, -1.5),
+            &[1, -1],
+            &[0, 2],
+            &[1, 2],
+        )
+        .unwrap();
+    assert_eq!(padded.shape(), &[8, 14]);
+    let two = Tensor::scalar(DType::F64, 2.0)
+        .broadcast_in_dim(padded.shape(), &[])
+        .unwrap();
+    let out = padded.mul(&two).unwrap();
+    let (s, arg) = plan(std::slice::from_ref(&out), &x);
+    let interpreted: Vec<&KernelSummary> = s.kernels.iter().filter(|k| k.interpreted).collect();
+    assert_eq!(interpreted.len(), 1, "{s}");
+    assert_eq!(interpreted[0].iteration_shape, padded.shape(), "{s}");
+    assert!(interpreted[0].reads.contains(&(arg, true)), "{s}");
+    // the product is still fused, reading the interpreted pad's buffer
+    let last = s.kernels.last().unwrap();
+    assert!(is_kernel_over(last, padded.shape()), "{s}");
+    check_outputs(&[out, padded], &bindings).unwrap();
+}
+
+#[test]
+fn run_rejects_wrong_arguments() {
+    let x = Tensor::parameter(&[3, 4], DType::F32);
+    let y = Tensor::parameter(&[4], DType::F32);
+    let out = x.add(&y.broadcast_in_dim(&[3, 4], &[1]).unwrap()).unwrap();
+    let exe = Executable::compile(&[out], &[x, y]).unwrap();
+    assert_eq!(
+        exe.arg_types(),
+        &[(vec![3, 4], DType::F32), (vec![4], DType::F32)]
+    );
+    let good_x = Arc::new(ArrayValue::full(DType::F32, &[3, 4], 1.0));
+    let good_y = Arc::new(ArrayValue::full(DType::F32, &[4], 2.0));
+    let ran = exe.run(&[good_x.clone(), good_y.clone()]).unwrap();
+    assert!(ran[0].bit_eq(&ArrayValue::full(DType::F32, &[3, 4], 3.0)));
+
+    assert_eq!(
+        exe.run(std::slice::from_ref(&good_x)).unwrap_err(),
+        JitError::ArgumentCount {
+            expected: 2,
+            found: 1
+        }
+    );
+    assert_eq!(
+        exe.run(&[good_x.clone(), good_y.clone(), good_y.clone()])
+            .unwrap_err(),
+        JitError::ArgumentCount {
+            expected: 2,
+            found: 3
+        }
+    );
+    let wrong_shape = Arc::new(ArrayValue::full(DType::F32, &[5], 2.0));
+    assert_eq!(
+        exe.run(&[good_x.clone(), wrong_shape]).unwrap_err(),
+        JitError::ArgumentMismatch {
+            index: 1,
+            expected_shape: vec![4],
+            expected_dtype: DType::F32,
+            found_shape: vec![5],
+            found_dtype: DType::F32,
+        }
+    );
+    let wrong_dtype = Arc::new(ArrayValue::full(DType::F64, &[3, 4], 1.0));
+    assert_eq!(
+        exe.run(&[wrong_dtype, good_y]).unwrap_err(),
+        JitError::ArgumentMismatch {
+            index: 0,
+            expected_shape: vec![3, 4],
+            expected_dtype: DType::F32,
+            found_shape: vec![3, 4],
+            found_dtype: DType::F64,
+        }
+    );
+}
+
+#[test]
+fn unbound_parameters_are_ir_errors() {
+    let p = Tensor::parameter(&[2, 3], DType::F64);
+    let id = p.parameter_id().unwrap().0;
+    let c = Tensor::from_host(oxla_ir::ndarray::Array2::<f64>::ones((2, 3)).into_dyn()).unwrap();
+    let out = c.mul(&p).unwrap();
+    assert_eq!(
+        oxla_jit::eval(std::slice::from_ref(&out)).unwrap_err(),
+        JitError::Ir(IrError::UnboundParameter(id))
+    );
+    // a parameter missing from the arguments of a compilation
+    assert_eq!(
+        Executable::compile(&[out], &[]).unwrap_err(),
+        JitError::Ir(IrError::UnboundParameter(id))
+    );
+}
