@@ -237,6 +237,18 @@ impl ArrayValue {
         )))
     }
 
+    /// True if the elements are stored contiguously in row-major order, as
+    /// every value oxla builds is (values built through the public variants
+    /// may be in any layout).
+    pub fn is_standard_layout(&self) -> bool {
+        with_array!(self, |a: T| a.is_standard_layout())
+    }
+
+    /// The same array, copied into standard layout if it is not already.
+    pub fn to_standard_layout(&self) -> ArrayValue {
+        with_array!(self, |a: T| T::wrap(a.as_standard_layout().into_owned()))
+    }
+
     /// Take the typed array out, or fail with the dtype present.
     pub fn into_array<T: ArrayElement>(mut self) -> Result<ArrayD<T>, IrError> {
         T::take(&mut self).ok_or(IrError::WrongDType {

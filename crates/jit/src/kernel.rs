@@ -59,13 +59,16 @@ pub(crate) struct FusedKernel {
     /// For boxes whose innermost segment is at most [`NARROW`] wide (the
     /// edges of a stencil along the innermost axis), a program whose tiles
     /// run down a column of rows instead: one tile per run of rows rather
-    /// than one per element. Only in kernels without reductions.
+    /// than one per element.
     pub box_column_program: Vec<Option<u32>>,
     /// A reduction keeps the innermost axis and sums outer ones: rows must
     /// be visited in order by one worker.
     pub sequential: bool,
     /// The buffers read (for plan summaries).
     pub reads: Vec<usize>,
+    /// The longest tile this kernel runs: registers need no more elements
+    /// (a 6-element gradient should not allocate 256-element registers).
+    pub tile_len: usize,
 }
 
 impl FusedKernel {
@@ -128,7 +131,7 @@ impl FusedKernel {
             vector_axis: it_ndim.checked_sub(2),
             contiguous_out: false,
         };
-        let columns_allowed = it_ndim >= 2 && reductions.is_empty();
+        let columns_allowed = it_ndim >= 2;
         let mut regs = Registers::default();
         let mut programs = Vec::new();
         let mut by_truth: HashMap<(Vec<bool>, bool), u32> = HashMap::new();
@@ -173,7 +176,14 @@ impl FusedKernel {
         let mut reads: Vec<usize> = expr.views.iter().map(|v| v.buffer).collect();
         reads.sort_unstable();
         reads.dedup();
+        let row_len = it_shape.last().copied().unwrap_or(1);
+        let column_len = if box_column_program.iter().any(Option::is_some) {
+            it_shape[it_ndim - 2]
+        } else {
+            0
+        };
         Ok(FusedKernel {
+            tile_len: row_len.max(column_len).clamp(1, crate::exec::kernel::TILE),
             it_shape: it_shape.to_vec(),
             views: expr.views,
             regs,

@@ -110,14 +110,14 @@ impl<'a> Builder<'a> {
     /// The expression of a stored root over the whole iteration space.
     pub fn root(&mut self, root: &Tensor) -> Result<KId, Replan> {
         let map = IndexMap::identity(self.it_shape.len());
-        self.build(root, map, 0, true)
+        self.build(root, map, true)
     }
 
     /// The expression of a reduction's operand over the whole iteration
     /// space (the operand may itself be a buffer).
     pub fn operand(&mut self, operand: &Tensor) -> Result<KId, Replan> {
         let map = IndexMap::identity(self.it_shape.len());
-        self.build(operand, map, 0, false)
+        self.build(operand, map, false)
     }
 
     fn push(&mut self, op: KOp, dtype: DType) -> KId {
@@ -140,21 +140,51 @@ impl<'a> Builder<'a> {
         self.push(KOp::Load(id), dtype)
     }
 
-    fn build(
+    /// Build the expression of `t` seen through `map`. Iterative: the depth
+    /// of a user's graph must never reach the thread's stack.
+    fn build(&mut self, t: &Tensor, map: IndexMap, is_root: bool) -> Result<KId, Replan> {
+        let mut stack = match self.visit(t, map, 0, is_root)? {
+            Visit::Done(id) => return Ok(id),
+            Visit::Expand(frame) => vec![frame],
+        };
+        loop {
+            let top = stack
+                .last_mut()
+                .ok_or_else(|| internal("empty build stack"))?;
+            if top.done.len() < top.children.len() {
+                let (child, child_map) = top.children[top.done.len()].clone();
+                let depth = top.depth + 1;
+                match self.visit(&child, child_map, depth, false)? {
+                    Visit::Done(id) => top.done.push(id),
+                    Visit::Expand(frame) => stack.push(frame),
+                }
+                continue;
+            }
+            let frame = stack.pop().ok_or_else(|| internal("empty build stack"))?;
+            let id = self.finish(frame);
+            match stack.last_mut() {
+                Some(parent) => parent.done.push(id),
+                None => return Ok(id),
+            }
+        }
+    }
+
+    /// Resolve `t` at once (a buffer, a constant, a memoized node) or say
+    /// which children to build first and how to combine them.
+    fn visit(
         &mut self,
         t: &Tensor,
         map: IndexMap,
         depth: usize,
         is_root: bool,
-    ) -> Result<KId, Replan> {
+    ) -> Result<Visit, Replan> {
         if !is_root && let Some(&buffer) = self.buffers.get(&t.key()) {
-            return Ok(self.load(buffer, &map, t.shape(), t.dtype()));
+            return Ok(Visit::Done(self.load(buffer, &map, t.shape(), t.dtype())));
         }
         let key = (t.key(), map);
         if let Some(&id) = self.memo.get(&key) {
-            return Ok(id);
+            return Ok(Visit::Done(id));
         }
-        let map = key.1.clone();
         if !t.inputs().is_empty() && !is_root {
             let seen = self.views_per_node.entry(t.key()).or_insert(0);
             *seen += 1;
@@ -162,26 +192,18 @@ impl<'a> Builder<'a> {
                 return Err(Replan::Materialize(t.clone()));
             }
         }
-        let id = self.build_op(t, map, depth)?;
-        self.memo.insert(key, id);
-        Ok(id)
-    }
-
-    fn build_op(&mut self, t: &Tensor, map: IndexMap, depth: usize) -> Result<KId, Replan> {
-        let dtype = t.dtype();
-        let x = t.inputs().first();
-        let operand = |b: &mut Self, m: IndexMap| -> Result<KId, Replan> {
-            b.build(
-                x.ok_or_else(|| internal("operand missing"))?,
-                m,
-                depth + 1,
-                false,
-            )
+        let map = key.1.clone();
+        let x = || {
+            t.inputs()
+                .first()
+                .cloned()
+                .ok_or_else(|| internal("operand missing"))
         };
-        let id = match t.op() {
+        let (children, combine): (SmallVec<[(Tensor, IndexMap); 2]>, Combine) = match t.op() {
             Op::Literal(v) if v.len() == 1 && v.shape().is_empty() => {
-                let c = v.to_c128_vec()[0];
-                self.push(KOp::Const(c), dtype)
+                let id = self.push(KOp::Const(v.to_c128_vec()[0]), t.dtype());
+                self.memo.insert(key, id);
+                return Ok(Visit::Done(id));
             }
             Op::Add | Op::Sub | Op::Mul | Op::Div => {
                 let op = match t.op() {
@@ -190,79 +212,129 @@ impl<'a> Builder<'a> {
                     Op::Mul => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                let a = operand(self, map.clone())?;
-                let b = self.build(&t.inputs()[1], map, depth + 1, false)?;
-                self.push(KOp::Binary(op, a, b), dtype)
+                let b = t.inputs()[1].clone();
+                (
+                    smallvec::smallvec![(x()?, map.clone()), (b, map)],
+                    Combine::Binary(op),
+                )
             }
-            Op::Neg => {
-                let a = operand(self, map)?;
-                self.push(KOp::Neg(a), dtype)
-            }
-            Op::Convert(_) => {
-                let a = operand(self, map)?;
-                self.push(KOp::Convert(a), dtype)
-            }
-            Op::Slice { start, stride, .. } => operand(self, map.slice(start, stride))?,
+            Op::Neg => (smallvec::smallvec![(x()?, map)], Combine::Neg),
+            Op::Convert(_) => (smallvec::smallvec![(x()?, map)], Combine::Convert),
+            Op::Slice { start, stride, .. } => (
+                smallvec::smallvec![(x()?, map.slice(start, stride))],
+                Combine::Same,
+            ),
             Op::Pad { lo, interior, .. } => {
                 if interior.iter().any(|&i| i != 0) {
                     return Err(
                         internal("interior padding is run by the interpreter, not fused").into(),
                     );
                 }
-                let value =
-                    self.build(&t.inputs()[1], IndexMap(SmallVec::new()), depth + 1, false)?;
-                let x_shape = t.inputs()[0].shape();
-                match map.pad_mask(lo, x_shape, self.it_shape) {
-                    Mask::Never => value,
-                    Mask::Within(intervals) => {
-                        let valid = operand(self, map.shift(lo))?;
-                        if intervals.is_empty() {
-                            valid
-                        } else {
-                            self.expr.masks.push(intervals);
-                            let mask = (self.expr.masks.len() - 1) as u32;
-                            self.push(
-                                KOp::Select {
-                                    mask,
-                                    valid,
-                                    padding: value,
-                                },
-                                dtype,
-                            )
-                        }
+                let value = (t.inputs()[1].clone(), IndexMap(SmallVec::new()));
+                match map.pad_mask(lo, t.inputs()[0].shape(), self.it_shape) {
+                    Mask::Never => (smallvec::smallvec![value], Combine::Same),
+                    Mask::Within(iv) if iv.is_empty() => {
+                        (smallvec::smallvec![(x()?, map.shift(lo))], Combine::Same)
                     }
+                    Mask::Within(iv) => (
+                        smallvec::smallvec![(x()?, map.shift(lo)), value],
+                        Combine::Select(iv),
+                    ),
                 }
             }
             Op::BroadcastInDim { shape, dims } => {
-                let operand_shape = t.inputs()[0].shape().to_vec();
-                operand(self, map.broadcast(&operand_shape, shape, dims))?
+                let operand_map = map.broadcast(t.inputs()[0].shape(), shape, dims);
+                (smallvec::smallvec![(x()?, operand_map)], Combine::Same)
             }
-            Op::Transpose { perm } => operand(self, map.transpose(perm))?,
+            Op::Transpose { perm } => (
+                smallvec::smallvec![(x()?, map.transpose(perm))],
+                Combine::Same,
+            ),
             Op::Reshape { shape } => {
-                let x = &t.inputs()[0];
-                match map.squeeze_reshape(x.shape(), shape) {
-                    Some(m) => operand(self, m)?,
+                let operand = x()?;
+                match map.squeeze_reshape(operand.shape(), shape) {
+                    Some(m) => (smallvec::smallvec![(operand, m)], Combine::Same),
                     None => {
                         // The planner materialized the operand: a contiguous buffer
                         // is its own reshape, so read it with this node's shape.
                         let buffer = *self
                             .buffers
-                            .get(&x.key())
+                            .get(&operand.key())
                             .ok_or_else(|| internal("reshape operand is not materialized"))?;
-                        self.load(buffer, &map, t.shape(), dtype)
+                        let id = self.load(buffer, &map, t.shape(), t.dtype());
+                        return Ok(Visit::Done(id));
                     }
                 }
             }
             Op::Parameter { .. } | Op::Literal(_) | Op::ReduceSum { .. } | Op::Composite(_) => {
-                return Err(internal(&format!(
+                let what = format!(
                     "{} should be a buffer or lowered before fusion",
                     t.op().name()
-                ))
-                .into());
+                );
+                return Err(internal(&what).into());
             }
         };
-        Ok(id)
+        Ok(Visit::Expand(Frame {
+            key,
+            dtype: t.dtype(),
+            depth,
+            children,
+            combine,
+            done: SmallVec::new(),
+        }))
     }
+
+    /// The node of a frame whose children are built.
+    fn finish(&mut self, frame: Frame) -> KId {
+        let d = &frame.done;
+        let id = match frame.combine {
+            Combine::Same => d[0],
+            Combine::Binary(op) => self.push(KOp::Binary(op, d[0], d[1]), frame.dtype),
+            Combine::Neg => self.push(KOp::Neg(d[0]), frame.dtype),
+            Combine::Convert => self.push(KOp::Convert(d[0]), frame.dtype),
+            Combine::Select(intervals) => {
+                self.expr.masks.push(intervals);
+                let mask = (self.expr.masks.len() - 1) as u32;
+                self.push(
+                    KOp::Select {
+                        mask,
+                        valid: d[0],
+                        padding: d[1],
+                    },
+                    frame.dtype,
+                )
+            }
+        };
+        self.memo.insert(frame.key, id);
+        id
+    }
+}
+
+/// What [`Builder::visit`] found.
+enum Visit {
+    Done(KId),
+    Expand(Frame),
+}
+
+/// How a node combines the expressions of its children.
+enum Combine {
+    /// The child's expression itself, seen through another view (movement ops).
+    Same,
+    Binary(BinOp),
+    Neg,
+    Convert,
+    /// `[valid, padding]` under a mask.
+    Select(SmallVec<[Interval; 2]>),
+}
+
+/// A node whose children are being built.
+struct Frame {
+    key: (NodeKey, IndexMap),
+    dtype: DType,
+    depth: usize,
+    children: SmallVec<[(Tensor, IndexMap); 2]>,
+    combine: Combine,
+    done: SmallVec<[KId; 2]>,
 }
 
 pub(crate) fn internal(what: &str) -> JitError {

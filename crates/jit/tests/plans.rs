@@ -276,3 +276,41 @@ fn unbound_parameters_are_ir_errors() {
         JitError::Ir(IrError::UnboundParameter(id))
     );
 }
+
+/// Kernel building is iterative: a chain far deeper than any recursion could
+/// take compiles and runs on a thread with a small (256 KB) stack, in debug
+/// builds too.
+#[test]
+fn deep_chains_compile_on_a_small_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let x = oxla_ir::Tensor::from_host(ndarray::arr1(&[1.5f64, -2.0, 0.25]).into_dyn())
+                .unwrap();
+            let mut y = x.clone();
+            for _ in 0..3000 {
+                y = y.neg().unwrap();
+            }
+            let fused = oxla_jit::eval(std::slice::from_ref(&y)).unwrap();
+            let reference = oxla_ir::evaluate(&[y], &oxla_ir::Bindings::new()).unwrap();
+            assert!(fused[0].bit_eq(&reference[0]));
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
+/// Arrays built through `ArrayValue`'s public variants may be in any layout;
+/// the executor copies such arguments into standard layout instead of failing.
+#[test]
+fn non_standard_layout_arguments_are_accepted() {
+    let a = ndarray::Array2::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64).into_dyn();
+    let t = a.clone().reversed_axes();
+    let value = std::sync::Arc::new(oxla_ir::ArrayValue::F64(t.clone()));
+    let p = oxla_ir::Tensor::parameter(&[4, 3], oxla_ir::DType::F64);
+    let y = p.mul(&p).unwrap();
+    let exe =
+        oxla_jit::Executable::compile(std::slice::from_ref(&y), std::slice::from_ref(&p)).unwrap();
+    let out = exe.run(&[value]).unwrap();
+    let want = t.mapv(|x| x * x);
+    assert_eq!(out[0].as_array::<f64>().unwrap(), &want);
+}

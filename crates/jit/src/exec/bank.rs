@@ -51,8 +51,10 @@ pub(crate) struct Bank<T> {
     pub vectors: Vec<Vec<T>>,
     /// Scalar registers (constants first).
     pub scalars: Vec<T>,
-    /// Per reduction: the lanes of the chunk being summed.
-    pub lanes: Vec<[T; LANES]>,
+    /// Per reduction, per row of the current run: the lanes of the chunk being summed.
+    pub lanes: Vec<Vec<[T; LANES]>>,
+    /// Per reduction, per row of the current run: that row's finished chunk sums.
+    pub row_partials: Vec<Vec<Vec<T>>>,
     /// Per reduction: finished chunk sums, in row-major order.
     pub partials: Vec<Vec<T>>,
     /// Per reduction with the innermost axis kept: the running sums.
@@ -64,7 +66,8 @@ impl<T: TileElem> Bank<T> {
         Bank {
             vectors: (0..vectors).map(|_| vec![T::ZERO; tile]).collect(),
             scalars: vec![T::ZERO; scalars],
-            lanes: vec![[T::NEG_ZERO; LANES]; reductions],
+            lanes: vec![Vec::new(); reductions],
+            row_partials: vec![Vec::new(); reductions],
             partials: vec![Vec::new(); reductions],
             sums: vec![Vec::new(); reductions],
         }

@@ -186,10 +186,15 @@ struct Tile<'x, 'a> {
     pos: usize,
     /// Distance between consecutive tile elements in the outputs (1 for row tiles).
     out_stride: usize,
+    /// The tile runs down a column of rows (one element per row) rather than along a row.
+    column: bool,
     col: usize,
     len: usize,
-    /// Per reduction keeping the innermost axis: offset of this row's sums.
-    sum_rows: &'x [usize],
+    /// The row of the current run where the tile starts (a column tile covers
+    /// rows `run_row..run_row + len`).
+    run_row: usize,
+    /// Per reduction keeping the innermost axis, per row of the run: offset of the row's sums.
+    sum_rows: &'x [Vec<usize>],
 }
 
 fn run_item(
@@ -200,7 +205,12 @@ fn run_item(
     let ndim = k.it_shape.len();
     let outer = ndim.saturating_sub(1);
     let row_len = k.it_shape.last().copied().unwrap_or(1);
-    let mut banks = Banks::new(k.regs.vectors, k.regs.scalars, k.reductions.len(), TILE);
+    let mut banks = Banks::new(
+        k.regs.vectors,
+        k.regs.scalars,
+        k.reductions.len(),
+        k.tile_len,
+    );
     for &(dtype, c, reg) in &k.regs.consts {
         with_dtype!(dtype, |T| T::bank_mut(&mut banks).scalars[reg as usize] =
             T::from_c128(c));
@@ -212,7 +222,7 @@ fn run_item(
                 vec![T::NEG_ZERO; len]);
         }
     }
-    let mut cursors = vec![ChunkCursor::default(); k.reductions.len()];
+    let mut cursors: Vec<Vec<ChunkCursor>> = vec![Vec::new(); k.reductions.len()];
     let col_cuts: &[usize] = if ndim == 0 {
         &[0, 1]
     } else {
@@ -240,7 +250,7 @@ fn run_item(
     let origin = item.rows.start * row_len + item.cols.start;
     let mut row_bases = vec![0i64; k.views.len()];
     let mut bases = vec![0i64; k.views.len()];
-    let mut sum_rows = vec![0usize; k.reductions.len()];
+    let mut sum_rows: Vec<Vec<usize>> = vec![Vec::new(); k.reductions.len()];
     let mut row = item.rows.start;
     while row < item.rows.end {
         let mut box_outer = 0;
@@ -262,6 +272,23 @@ fn run_item(
                 + (0..outer)
                     .map(|d| view.strides[d] * idx[d] as i64)
                     .sum::<i64>();
+        }
+        // Reduction state per row of the run: a run is processed segment by
+        // segment, so each row keeps its own chunk and lanes.
+        for (r, spec) in k.reductions.iter().enumerate() {
+            cursors[r].clear();
+            cursors[r].resize(run, ChunkCursor::default());
+            if spec.innermost_reduced(ndim) {
+                with_dtype!(spec.dtype, |T| {
+                    let bank = T::bank_mut(&mut banks);
+                    bank.lanes[r].clear();
+                    bank.lanes[r].resize(run, [T::NEG_ZERO; oxla_ir::reduce::LANES]);
+                    bank.row_partials[r].resize(run, Vec::new());
+                });
+            } else {
+                sum_rows[r].clear();
+                sum_rows[r].extend((0..run).map(|rr| kept_index(k, r, row + rr) * row_len));
+            }
         }
         for s in 0..nseg {
             let lo = col_cuts[s].max(item.cols.start);
@@ -285,8 +312,10 @@ fn run_item(
                             bases: &bases,
                             pos: (row + r0) * row_len + c - origin,
                             out_stride: row_len,
+                            column: true,
                             col: c,
                             len: TILE.min(run - r0),
+                            run_row: r0,
                             sum_rows: &sum_rows,
                         };
                         run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
@@ -296,11 +325,6 @@ fn run_item(
             }
             let program = &k.programs[k.box_program[boxed] as usize];
             for r in 0..run {
-                for (rr, spec) in k.reductions.iter().enumerate() {
-                    if !spec.innermost_reduced(ndim) {
-                        sum_rows[rr] = kept_index(k, rr, row + r) * row_len;
-                    }
-                }
                 for c in (lo..hi).step_by(TILE) {
                     for v in 0..bases.len() {
                         bases[v] =
@@ -312,20 +336,30 @@ fn run_item(
                         bases: &bases,
                         pos: (row + r) * row_len + c - origin,
                         out_stride: 1,
+                        column: false,
                         col: c,
                         len: TILE.min(hi - c),
+                        run_row: r,
                         sum_rows: &sum_rows,
                     };
                     run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
                 }
             }
         }
-        // Reductions only run with single-row runs: each row is complete here.
+        // Every row of the run is complete: close its open chunk and append
+        // its chunk sums in row order.
         for (r, spec) in k.reductions.iter().enumerate() {
             if spec.innermost_reduced(ndim) {
                 with_dtype!(spec.dtype, |T| {
                     let bank = T::bank_mut(&mut banks);
-                    cursors[r].finish(&mut bank.lanes[r], &mut bank.partials[r]);
+                    for rr in 0..run {
+                        cursors[r][rr]
+                            .finish(&mut bank.lanes[r][rr], &mut bank.row_partials[r][rr]);
+                        let done = std::mem::take(&mut bank.row_partials[r][rr]);
+                        bank.partials[r].extend_from_slice(&done);
+                        bank.row_partials[r][rr] = done;
+                        bank.row_partials[r][rr].clear();
+                    }
                 });
             }
         }
@@ -349,7 +383,7 @@ fn run_program(
     program: &crate::program::Program,
     banks: &mut Banks,
     outs: &mut [OutSlice<'_>],
-    cursors: &mut [ChunkCursor],
+    cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
     for instr in &program.scalar {
@@ -419,7 +453,7 @@ fn exec_vector(
     instr: &VInstr,
     banks: &mut Banks,
     outs: &mut [OutSlice<'_>],
-    cursors: &mut [ChunkCursor],
+    cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
     match *instr {
@@ -527,19 +561,48 @@ fn reduce<T: TileElem>(
     r: usize,
     a: VSrc,
     banks: &mut Banks,
-    cursors: &mut [ChunkCursor],
+    cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
     let bank = T::bank_mut(banks);
-    let mut partials = std::mem::take(&mut bank.partials[r]);
-    let mut lanes = bank.lanes[r];
+    let mut lanes = std::mem::take(&mut bank.lanes[r]);
+    let mut row_partials = std::mem::take(&mut bank.row_partials[r]);
     let mut sums = std::mem::take(&mut bank.sums[r]);
     let result = (|| {
         let values = src::<T>(a, banks, tile)?;
+        let value = |k: usize| match values {
+            Src::Slice(v) => v[k],
+            Src::Scalar(x) => x,
+        };
+        let column = tile.column;
         if sums.is_empty() {
-            cursors[r].add(&mut lanes, &mut partials, tile.col, values, tile.len);
+            if column {
+                // one element in each of `len` rows, at column `col`
+                for k in 0..tile.len {
+                    let rr = tile.run_row + k;
+                    let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
+                    cursors[r][rr].add(lanes, parts, tile.col, Src::Scalar(value(k)), 1);
+                }
+            } else {
+                let rr = tile.run_row;
+                cursors[r][rr].add(
+                    &mut lanes[rr],
+                    &mut row_partials[rr],
+                    tile.col,
+                    values,
+                    tile.len,
+                );
+            }
+        } else if column {
+            for k in 0..tile.len {
+                let at = tile.sum_rows[r][tile.run_row + k] + tile.col;
+                let acc = sums
+                    .get_mut(at)
+                    .ok_or(Fault("reduction row out of range"))?;
+                *acc = acc.add(value(k));
+            }
         } else {
-            let at = tile.sum_rows[r] + tile.col;
+            let at = tile.sum_rows[r][tile.run_row] + tile.col;
             let acc = sums
                 .get_mut(at..at + tile.len)
                 .ok_or(Fault("reduction row out of range"))?;
@@ -548,8 +611,8 @@ fn reduce<T: TileElem>(
         Ok(())
     })();
     let bank = T::bank_mut(banks);
-    bank.partials[r] = partials;
     bank.lanes[r] = lanes;
+    bank.row_partials[r] = row_partials;
     bank.sums[r] = sums;
     result
 }

@@ -34,7 +34,14 @@ impl Executable {
             }
         }
         let mut buffers: Vec<Option<Arc<ArrayValue>>> = Vec::with_capacity(self.buffer_count);
-        buffers.extend(args.iter().cloned().map(Some));
+        // Kernels read buffers as row-major slices.
+        buffers.extend(args.iter().map(|a| {
+            Some(if a.is_standard_layout() {
+                a.clone()
+            } else {
+                Arc::new(a.to_standard_layout())
+            })
+        }));
         buffers.extend(self.constants.iter().cloned().map(Some));
         buffers.resize(self.buffer_count, None);
         for (step, release) in self.steps.iter().zip(&self.release) {
