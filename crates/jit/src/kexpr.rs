@@ -161,7 +161,7 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let frame = stack.pop().ok_or_else(|| internal("empty build stack"))?;
-            let id = self.finish(frame);
+            let id = self.finish(*frame);
             match stack.last_mut() {
                 Some(parent) => parent.done.push(id),
                 None => return Ok(id),
@@ -274,14 +274,14 @@ impl<'a> Builder<'a> {
                 return Err(internal(&what).into());
             }
         };
-        Ok(Visit::Expand(Frame {
+        Ok(Visit::Expand(Box::new(Frame {
             key,
             dtype: t.dtype(),
             depth,
             children,
             combine,
             done: SmallVec::new(),
-        }))
+        })))
     }
 
     /// The node of a frame whose children are built.
@@ -313,7 +313,7 @@ impl<'a> Builder<'a> {
 /// What [`Builder::visit`] found.
 enum Visit {
     Done(KId),
-    Expand(Frame),
+    Expand(Box<Frame>),
 }
 
 /// How a node combines the expressions of its children.

@@ -352,13 +352,14 @@ fn run_item(
             if spec.innermost_reduced(ndim) {
                 with_dtype!(spec.dtype, |T| {
                     let bank = T::bank_mut(&mut banks);
-                    for rr in 0..run {
-                        cursors[r][rr]
-                            .finish(&mut bank.lanes[r][rr], &mut bank.row_partials[r][rr]);
-                        let done = std::mem::take(&mut bank.row_partials[r][rr]);
-                        bank.partials[r].extend_from_slice(&done);
-                        bank.row_partials[r][rr] = done;
-                        bank.row_partials[r][rr].clear();
+                    let rows = cursors[r]
+                        .iter_mut()
+                        .zip(bank.lanes[r].iter_mut())
+                        .zip(bank.row_partials[r].iter_mut());
+                    for ((cursor, lanes), row_partials) in rows.take(run) {
+                        cursor.finish(lanes, row_partials);
+                        bank.partials[r].extend_from_slice(row_partials);
+                        row_partials.clear();
                     }
                 });
             }
