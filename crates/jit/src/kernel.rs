@@ -177,13 +177,21 @@ impl FusedKernel {
         reads.sort_unstable();
         reads.dedup();
         let row_len = it_shape.last().copied().unwrap_or(1);
+        // The widest type held in tile registers decides how many elements fit a tile.
+        let widest = DType::ALL
+            .into_iter()
+            .filter(|&d| regs.vectors[crate::program::dtype_slot(d)] > 0)
+            .map(DType::size_bytes)
+            .max()
+            .unwrap_or(8);
+        let max_tile = crate::exec::kernel::TILE_BYTES / widest;
         let column_len = if box_column_program.iter().any(Option::is_some) {
             it_shape[it_ndim - 2]
         } else {
             0
         };
         Ok(FusedKernel {
-            tile_len: row_len.max(column_len).clamp(1, crate::exec::kernel::TILE),
+            tile_len: row_len.max(column_len).clamp(1, max_tile),
             it_shape: it_shape.to_vec(),
             views: expr.views,
             regs,

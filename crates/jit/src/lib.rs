@@ -17,7 +17,7 @@
 //!   program (`program`) has no bounds checks or branches, and the `-0.0`
 //!   padding of `gradient`'s assembly folds away exactly.
 //! - **execution** (`exec`): each box runs along the innermost axis in tiles
-//!   of [`TILE`] elements, one instruction (primitive) at a time over slices;
+//!   of [`TILE_BYTES`] per register, one instruction (primitive) at a time over slices;
 //!   contiguous loads are read in place, row-uniform values are scalars.
 //!   Rayon runs fixed work items (independent of the thread count), and
 //!   reductions follow `oxla_ir::reduce`'s single order.
@@ -53,6 +53,6 @@ mod view;
 
 pub use api::{Jit, compile, eval, jit};
 pub use error::JitError;
-pub use exec::kernel::TILE;
+pub use exec::kernel::{TILE, TILE_BYTES};
 pub use plan::Executable;
 pub use summary::{KernelSummary, PlanSummary};

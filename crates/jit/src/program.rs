@@ -16,8 +16,16 @@ use std::collections::HashMap;
 
 use oxla_ir::num_complex::Complex64;
 use oxla_ir::{DType, Element, with_dtype};
+use smallvec::SmallVec;
 
 use crate::kexpr::{BinOp, KExpr, KId, KOp, is_additive_identity};
+
+/// The scaling step of a fused [`VInstr::Scaled`]: by a value uniform along the tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scale {
+    Mul,
+    Div,
+}
 
 /// A vector operand.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -93,6 +101,17 @@ pub(crate) enum VInstr {
         dst: VDst,
         a: VSrc,
         b: VSrc,
+    },
+    /// `±post(op(a, b), s)`; without `op`, `±post(a, s)`.
+    Scaled {
+        op: Option<BinOp>,
+        post: Scale,
+        negate: bool,
+        dtype: DType,
+        dst: VDst,
+        a: VSrc,
+        b: Option<VSrc>,
+        s: u16,
     },
     Store {
         dtype: DType,
@@ -171,6 +190,136 @@ enum PNode {
     Neg(usize),
     Convert(usize),
     Binary(BinOp, usize, usize),
+    /// `±post(op(a, b), s)` (or `±post(a, s)` without `op`), one pass for
+    /// what would be two or three; each operation still rounds on its own.
+    Scaled {
+        op: Option<BinOp>,
+        a: usize,
+        b: Option<usize>,
+        post: Scale,
+        s: usize,
+        negate: bool,
+    },
+}
+
+impl PNode {
+    /// The nodes this one reads.
+    fn operands(&self) -> SmallVec<[usize; 3]> {
+        match *self {
+            PNode::Load(_) | PNode::Const(_) => SmallVec::new(),
+            PNode::Neg(a) | PNode::Convert(a) => smallvec::smallvec![a],
+            PNode::Binary(_, a, b) => smallvec::smallvec![a, b],
+            PNode::Scaled { a, b, s, .. } => std::iter::once(a)
+                .chain(b)
+                .chain(std::iter::once(s))
+                .collect(),
+        }
+    }
+}
+
+fn scale(op: BinOp) -> Scale {
+    if op == BinOp::Div {
+        Scale::Div
+    } else {
+        Scale::Mul
+    }
+}
+
+/// Merge `post(op(a, b), s)` (and a negation after it) into single
+/// [`PNode::Scaled`] nodes: the inner value must have no other reader, `s`
+/// must be uniform along the tile, and `post` a multiplication or division.
+/// This is the `(f[i+1] - f[i-1]) * (1/2h)` of every gradient, and the
+/// scaled cotangents of its transpose. Exact: the same operations, rounded
+/// one at a time, in the same order.
+fn fuse_scaled(
+    spec: &mut Specialized,
+    needed: &mut [bool],
+    uses: &mut [usize],
+    roots: &[(usize, RootUse)],
+) {
+    let is_root = |i: usize| roots.iter().any(|&(r, _)| r == i);
+    for i in 0..spec.nodes.len() {
+        if !needed[i] {
+            continue;
+        }
+        let fused = match spec.nodes[i].0 {
+            PNode::Binary(op2 @ (BinOp::Mul | BinOp::Div), x, c)
+                if spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector =>
+            {
+                match spec.nodes[x].0 {
+                    PNode::Binary(op, a, b) if uses[x] == 1 && !is_root(x) => {
+                        needed[x] = false;
+                        Some(PNode::Scaled {
+                            op: Some(op),
+                            a,
+                            b: Some(b),
+                            post: scale(op2),
+                            s: c,
+                            negate: false,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            // -(post(...)) carries the negation along
+            PNode::Neg(y) if uses[y] == 1 && !is_root(y) => match spec.nodes[y].0.clone() {
+                PNode::Scaled {
+                    op,
+                    a,
+                    b,
+                    post,
+                    s,
+                    negate,
+                } => {
+                    needed[y] = false;
+                    Some(PNode::Scaled {
+                        op,
+                        a,
+                        b,
+                        post,
+                        s,
+                        negate: !negate,
+                    })
+                }
+                PNode::Binary(op2 @ (BinOp::Mul | BinOp::Div), x, c)
+                    if spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector =>
+                {
+                    needed[y] = false;
+                    Some(PNode::Scaled {
+                        op: None,
+                        a: x,
+                        b: None,
+                        post: scale(op2),
+                        s: c,
+                        negate: true,
+                    })
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(f) = fused {
+            spec.nodes[i].0 = f;
+        }
+    }
+    // recount readers of the nodes that remain
+    uses.copy_from_slice(&count_uses(spec, needed, roots));
+}
+
+/// How many operand slots of needed nodes, and roots, read each node.
+fn count_uses(spec: &Specialized, needed: &[bool], roots: &[(usize, RootUse)]) -> Vec<usize> {
+    let mut uses = vec![0usize; spec.nodes.len()];
+    for (i, (node, _, _)) in spec.nodes.iter().enumerate() {
+        if needed[i] {
+            for a in node.operands() {
+                uses[a] += 1;
+            }
+        }
+    }
+    for &(r, _) in roots {
+        uses[r] += 1;
+    }
+    uses
 }
 
 struct Specialized {
@@ -197,7 +346,7 @@ pub(crate) fn compile_box(
         .iter()
         .map(|&(k, u)| (specialize(expr, k, truth, &inner, &mut spec, &mut memo), u))
         .collect();
-    emit(&spec, &root_ids, &inner, regs, mode)
+    emit(spec, &root_ids, &inner, regs, mode)
 }
 
 /// How a program's tiles run through the iteration space.
@@ -345,7 +494,7 @@ fn specialize(
 fn is_quiet(spec: &Specialized, mut i: usize) -> bool {
     loop {
         match spec.nodes[i].0 {
-            PNode::Binary(..) => return true,
+            PNode::Binary(..) | PNode::Scaled { .. } => return true,
             PNode::Neg(x) | PNode::Convert(x) => i = x,
             PNode::Load(_) | PNode::Const(_) => return false,
         }
@@ -409,7 +558,7 @@ enum Slot {
 }
 
 fn emit(
-    spec: &Specialized,
+    mut spec: Specialized,
     roots: &[(usize, RootUse)],
     inner: &dyn Fn(u32) -> i64,
     regs: &mut Registers,
@@ -422,34 +571,15 @@ fn emit(
     }
     for i in (0..spec.nodes.len()).rev() {
         if needed[i] {
-            match spec.nodes[i].0 {
-                PNode::Neg(a) | PNode::Convert(a) => needed[a] = true,
-                PNode::Binary(_, a, b) => {
-                    needed[a] = true;
-                    needed[b] = true;
-                }
-                _ => {}
+            for a in spec.nodes[i].0.operands() {
+                needed[a] = true;
             }
         }
     }
     // Uses by other needed nodes and by roots; a store root read nowhere else is written in place.
-    let mut uses = vec![0usize; spec.nodes.len()];
-    for (i, (node, _, _)) in spec.nodes.iter().enumerate() {
-        if !needed[i] {
-            continue;
-        }
-        match node {
-            PNode::Neg(a) | PNode::Convert(a) => uses[*a] += 1,
-            PNode::Binary(_, a, b) => {
-                uses[*a] += 1;
-                uses[*b] += 1;
-            }
-            _ => {}
-        }
-    }
-    for &(r, _) in roots {
-        uses[r] += 1;
-    }
+    let mut uses = count_uses(&spec, &needed, roots);
+    fuse_scaled(&mut spec, &mut needed, &mut uses, roots);
+    let spec = &spec;
     let mut direct_out: HashMap<usize, u16> = HashMap::new();
     for &(r, u) in roots {
         if let RootUse::Store(k) = u
@@ -500,11 +630,7 @@ fn emit(
         let (dtype, class) = (*dtype, *class);
         let slot = dtype_slot(dtype);
         // Release registers whose last reader is this node, after choosing its destination.
-        let operands: Vec<usize> = match node {
-            PNode::Neg(a) | PNode::Convert(a) => vec![*a],
-            PNode::Binary(_, a, b) => vec![*a, *b],
-            _ => vec![],
-        };
+        let operands = node.operands();
         match class {
             Class::Const => {} // registered above
             Class::Scalar => {
@@ -534,6 +660,9 @@ fn emit(
                         a: sreg(&slots, *a),
                         b: sreg(&slots, *b),
                     },
+                    PNode::Scaled { .. } => {
+                        unreachable!("fused nodes read a vector, so they are vectors")
+                    }
                     PNode::Const(_) => unreachable!("constants are classified Const"),
                 };
                 program.scalar.push(instr);
@@ -578,6 +707,23 @@ fn emit(
                         to: dtype,
                         dst,
                         a: vsrc(&slots, *a),
+                    },
+                    PNode::Scaled {
+                        op,
+                        a,
+                        b,
+                        post,
+                        s,
+                        negate,
+                    } => VInstr::Scaled {
+                        op: *op,
+                        post: *post,
+                        negate: *negate,
+                        dtype,
+                        dst,
+                        a: vsrc(&slots, *a),
+                        b: b.map(|b| vsrc(&slots, b)),
+                        s: sreg(&slots, *s),
                     },
                     PNode::Binary(op, a, b) => VInstr::Binary {
                         op: *op,

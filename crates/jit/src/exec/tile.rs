@@ -6,6 +6,7 @@ use oxla_ir::Element;
 use oxla_ir::reduce::{CHUNK, LANES, combine_lanes};
 
 use crate::kexpr::BinOp;
+use crate::program::Scale;
 
 /// A tile operand: a run of values or one value repeated.
 #[derive(Clone, Copy)]
@@ -85,6 +86,85 @@ fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'
         BinOp::Sub => map2(out, a, b, T::sub),
         BinOp::Mul => map2(out, a, b, T::mul),
         BinOp::Div => map2(out, a, b, T::div),
+    }
+}
+
+/// `out = ±post(op(a, b), s)` (or `±post(a, s)` without `op`) in one pass:
+/// each operation rounds to `T` on its own, exactly as separate passes would.
+#[allow(unsafe_code)]
+pub(crate) fn scaled<T: Element>(
+    op: Option<BinOp>,
+    post: Scale,
+    negate: bool,
+    out: &mut [T],
+    a: Src<'_, T>,
+    b: Option<Src<'_, T>>,
+    s: T,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if wide() {
+        // SAFETY: as in `binary`: `wide()` checked the CPU has the features
+        // `scaled_wide` is compiled for.
+        return unsafe { scaled_wide(op, post, negate, out, a, b, s) };
+    }
+    scaled_portable(op, post, negate, out, a, b, s)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn scaled_wide<T: Element>(
+    op: Option<BinOp>,
+    post: Scale,
+    negate: bool,
+    out: &mut [T],
+    a: Src<'_, T>,
+    b: Option<Src<'_, T>>,
+    s: T,
+) {
+    scaled_portable(op, post, negate, out, a, b, s)
+}
+
+/// One loop per combination of operations, so each stays a straight,
+/// vectorizable loop.
+#[inline(always)]
+fn scaled_portable<T: Element>(
+    op: Option<BinOp>,
+    post: Scale,
+    negate: bool,
+    out: &mut [T],
+    a: Src<'_, T>,
+    b: Option<Src<'_, T>>,
+    s: T,
+) {
+    macro_rules! with_post {
+        (|$p:ident| $body:expr) => {
+            match (post, negate) {
+                (Scale::Div, false) => {
+                    let $p = |t: T| t.div(s);
+                    $body
+                }
+                (Scale::Div, true) => {
+                    let $p = |t: T| t.div(s).neg();
+                    $body
+                }
+                (Scale::Mul, false) => {
+                    let $p = |t: T| t.mul(s);
+                    $body
+                }
+                (Scale::Mul, true) => {
+                    let $p = |t: T| t.mul(s).neg();
+                    $body
+                }
+            }
+        };
+    }
+    let b = b.unwrap_or(Src::Scalar(T::ZERO));
+    match op {
+        None => with_post!(|p| map1(out, a, p)),
+        Some(BinOp::Add) => with_post!(|p| map2(out, a, b, |x, y| p(x.add(y)))),
+        Some(BinOp::Sub) => with_post!(|p| map2(out, a, b, |x, y| p(x.sub(y)))),
+        Some(BinOp::Mul) => with_post!(|p| map2(out, a, b, |x, y| p(x.mul(y)))),
+        Some(BinOp::Div) => with_post!(|p| map2(out, a, b, |x, y| p(x.div(y)))),
     }
 }
 
