@@ -12,7 +12,11 @@ use oxla::{Axes, Error, Tensor, numpy};
 
 fn field(shape: &[usize]) -> ArrayD<f64> {
     let n: usize = shape.iter().product();
-    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(|i| (i as f64 * 1e-3).sin()).collect()).expect("shape matches")
+    ArrayD::from_shape_vec(
+        IxDyn(shape),
+        (0..n).map(|i| (i as f64 * 1e-3).sin()).collect(),
+    )
+    .expect("shape matches")
 }
 
 /// numpy.gradient with unit spacing along both axes of a 2-d array, written
@@ -73,20 +77,32 @@ fn derivatives(c: &mut Criterion) {
     let mut group = c.benchmark_group("derivatives-f64-1024x1024");
     let n = 1024;
     let f = Tensor::from_host(field(&[n, n])).expect("f64 array");
-    let cts = [Tensor::from_host(field(&[n, n])).expect("f64"), Tensor::from_host(field(&[n, n])).expect("f64")];
+    let cts = [
+        Tensor::from_host(field(&[n, n])).expect("f64"),
+        Tensor::from_host(field(&[n, n])).expect("f64"),
+    ];
     let vjp = oxla::jit(|xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
-        let (_, pb) = oxla::vjp(|ys: &[Tensor]| numpy::gradient(&ys[0], &[], Axes::All, 1), &xs[..1])?;
+        let (_, pb) = oxla::vjp(
+            |ys: &[Tensor]| numpy::gradient(&ys[0], &[], Axes::All, 1),
+            &xs[..1],
+        )?;
         Ok(pb.call(&xs[1..])?)
     });
     let args = [f.clone(), cts[0].clone(), cts[1].clone()];
-    group.bench_function("vjp-gradient-all/fused", |b| b.iter(|| vjp.call(&args).expect("runs")));
+    group.bench_function("vjp-gradient-all/fused", |b| {
+        b.iter(|| vjp.call(&args).expect("runs"))
+    });
     let vg = oxla::jit(|xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
         let (v, g) = oxla::value_and_grad(smoothness, xs)?;
         Ok(std::iter::once(v).chain(g).collect())
     });
-    group.bench_function("value-and-grad/fused", |b| b.iter(|| vg.call(std::slice::from_ref(&f)).expect("runs")));
+    group.bench_function("value-and-grad/fused", |b| {
+        b.iter(|| vg.call(std::slice::from_ref(&f)).expect("runs"))
+    });
     // The same loss by hand with ndarray: forward pass, then the adjoint stencil.
-    let host = field(&[n, n]).into_dimensionality::<ndarray::Ix2>().expect("2-d");
+    let host = field(&[n, n])
+        .into_dimensionality::<ndarray::Ix2>()
+        .expect("2-d");
     group.bench_function("value-and-grad/ndarray-loop", |b| {
         let mut g = [Array2::zeros((n, n)), Array2::zeros((n, n))];
         b.iter(|| {

@@ -607,7 +607,7 @@ fn reduce<T: TileElem>(
                 for k in 0..tile.len {
                     let rr = tile.run_row + k;
                     let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
-                    cursors[r][rr].add(lanes, parts, tile.col, Src::Scalar(value(k)), 1);
+                    cursors[r][rr].add_one(lanes, parts, tile.col, value(k));
                 }
             } else {
                 let rr = tile.run_row;

@@ -249,6 +249,22 @@ impl ChunkCursor {
         }
     }
 
+    /// Add one value at row position `col` (column tiles add one per row).
+    #[inline]
+    pub fn add_one<T: Element>(
+        &mut self,
+        lanes: &mut [T; LANES],
+        partials: &mut Vec<T>,
+        col: usize,
+        value: T,
+    ) {
+        if self.0 == Some(col / CHUNK) {
+            lanes[col % LANES] = lanes[col % LANES].add(value);
+        } else {
+            self.add(lanes, partials, col, Src::Scalar(value), 1);
+        }
+    }
+
     /// Close the open chunk (at the end of a row or of a work item).
     pub fn finish<T: Element>(&mut self, lanes: &mut [T; LANES], partials: &mut Vec<T>) {
         if self.0.take().is_some() {
