@@ -66,6 +66,12 @@ pub(crate) struct FusedKernel {
     pub sequential: bool,
     /// The buffers read (for plan summaries).
     pub reads: Vec<usize>,
+    /// Segments per iteration axis (`cuts[d].len() - 1`).
+    pub segments: Vec<usize>,
+    /// Per view, its stride along the innermost axis (0 for a 0-d kernel).
+    pub col_stride: Vec<i64>,
+    /// Per view, its stride along the last outer axis (0 if there is none).
+    pub line_stride: Vec<i64>,
     /// The longest tile this kernel runs: registers need no more elements
     /// (a 6-element gradient should not allocate 256-element registers).
     pub tile_len: usize,
@@ -190,7 +196,18 @@ impl FusedKernel {
         } else {
             0
         };
+        let stride_along = |axis: Option<usize>| -> Vec<i64> {
+            expr.views
+                .iter()
+                .map(|v| axis.map_or(0, |a| v.strides[a]))
+                .collect()
+        };
+        let col_stride = stride_along(it_ndim.checked_sub(1));
+        let line_stride = stride_along(it_ndim.checked_sub(2));
         Ok(FusedKernel {
+            segments: cuts.iter().map(|c| c.len() - 1).collect(),
+            col_stride,
+            line_stride,
             tile_len: row_len.max(column_len).clamp(1, max_tile),
             it_shape: it_shape.to_vec(),
             views: expr.views,

@@ -146,6 +146,17 @@ impl OutBuf {
         oxla_ir::with_dtype!(dtype, |T| T::out_buf(oxla_ir::pool::take::<T>(len)))
     }
 
+    /// The whole buffer as one part.
+    pub fn whole(&mut self) -> OutSlice<'_> {
+        match self {
+            OutBuf::F16(v) => OutSlice::F16(v),
+            OutBuf::F32(v) => OutSlice::F32(v),
+            OutBuf::F64(v) => OutSlice::F64(v),
+            OutBuf::C64(v) => OutSlice::C64(v),
+            OutBuf::C128(v) => OutSlice::C128(v),
+        }
+    }
+
     /// Split into consecutive parts of `chunk` elements (the last may be shorter).
     pub fn split(&mut self, chunk: usize) -> Vec<OutSlice<'_>> {
         match self {

@@ -69,32 +69,36 @@ pub(crate) fn run(
         } else {
             (1, ITEM_ELEMENTS)
         };
-        let chunk = item_rows * item_cols;
-        let mut per_output: Vec<std::vec::IntoIter<OutSlice<'_>>> = outs
-            .iter_mut()
-            .map(|o| o.split(chunk).into_iter())
-            .collect();
-        let mut items = Vec::new();
-        for r0 in (0..n_rows).step_by(item_rows) {
-            for c0 in (0..row_len).step_by(item_cols) {
-                items.push(Item {
-                    rows: r0..(r0 + item_rows).min(n_rows),
-                    cols: c0..(c0 + item_cols).min(row_len),
-                    outs: per_output.iter_mut().filter_map(Iterator::next).collect(),
-                });
+        if item_rows >= n_rows && item_cols >= row_len {
+            // One item: no splitting (a small call should allocate little).
+            let whole = Item {
+                rows: 0..n_rows,
+                cols: 0..row_len,
+                outs: outs.iter_mut().map(OutBuf::whole).collect(),
+            };
+            results.extend(run_item(k, &inputs, whole)?);
+        } else {
+            let chunk = item_rows * item_cols;
+            let mut per_output: Vec<std::vec::IntoIter<OutSlice<'_>>> = outs
+                .iter_mut()
+                .map(|o| o.split(chunk).into_iter())
+                .collect();
+            let mut items = Vec::new();
+            for r0 in (0..n_rows).step_by(item_rows) {
+                for c0 in (0..row_len).step_by(item_cols) {
+                    items.push(Item {
+                        rows: r0..(r0 + item_rows).min(n_rows),
+                        cols: c0..(c0 + item_cols).min(row_len),
+                        outs: per_output.iter_mut().filter_map(Iterator::next).collect(),
+                    });
+                }
             }
-        }
-        results = if items.len() > 1 {
-            items
+            let banks: Vec<Option<Banks>> = items
                 .into_par_iter()
                 .map(|item| run_item(k, &inputs, item))
-                .collect::<Result<_, _>>()?
-        } else {
-            items
-                .into_iter()
-                .map(|item| run_item(k, &inputs, item))
-                .collect::<Result<_, _>>()?
-        };
+                .collect::<Result<_, _>>()?;
+            results.extend(banks.into_iter().flatten());
+        }
     }
     let mut values = Vec::with_capacity(k.stores.len() + k.reductions.len());
     for (spec, out) in k.stores.iter().zip(outs) {
@@ -205,7 +209,7 @@ fn run_item(
     k: &FusedKernel,
     inputs: &[Option<BufRef<'_>>],
     mut item: Item<'_>,
-) -> Result<Banks, JitError> {
+) -> Result<Option<Banks>, JitError> {
     let ndim = k.it_shape.len();
     let outer = ndim.saturating_sub(1);
     let row_len = k.it_shape.last().copied().unwrap_or(1);
@@ -233,17 +237,11 @@ fn run_item(
         &k.cuts[ndim - 1]
     };
     let nseg = col_cuts.len() - 1;
-    let segments: Vec<usize> = k.cuts.iter().map(|c| c.len() - 1).collect();
-    let stride_along = |axis: Option<usize>| -> Vec<i64> {
-        k.views
-            .iter()
-            .map(|v| axis.map_or(0, |a| v.strides[a]))
-            .collect()
-    };
-    let col_stride = stride_along(ndim.checked_sub(1));
+    let segments = &k.segments;
+    let col_stride = &k.col_stride;
     // The last outer axis: consecutive rows along it differ by one stride per view.
     let line = ndim.checked_sub(2);
-    let line_stride = stride_along(line);
+    let line_stride = &k.line_stride;
     let columns = k.box_column_program.iter().any(Option::is_some);
     let mut idx = vec![0usize; outer];
     let mut rest = item.rows.start;
@@ -380,7 +378,8 @@ fn run_item(
             }
         }
     }
-    Ok(banks)
+    // Only reductions need anything back from an item.
+    Ok((!k.reductions.is_empty()).then_some(banks))
 }
 
 /// The scalar part of a program (values uniform along the tile), then its vector part.
