@@ -53,6 +53,12 @@ pub struct BenchArgs {
     /// List the default cases and exit.
     #[arg(long)]
     pub list: bool,
+
+    /// Skip the copy floor (it allocates a source and a destination of the
+    /// case's size): for measuring the op's own peak memory, e.g. with
+    /// `/usr/bin/time -v`.
+    #[arg(long)]
+    pub no_floor: bool,
 }
 
 /// `oxla gradient INPUT.npy [--spacing V]... [--axis N]... [--edge-order 1|2] --out-dir DIR`

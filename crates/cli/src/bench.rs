@@ -192,6 +192,7 @@ pub fn run(
     cases: &[String],
     json: bool,
     min_time: Duration,
+    floor: bool,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
     let names: Vec<String> = if cases.is_empty() {
@@ -211,7 +212,7 @@ pub fn run(
         )?;
     }
     for case in parsed {
-        let m = measure(&case, min_time)?;
+        let m = measure(&case, min_time, floor)?;
         if json {
             writeln!(out, "{}", m.json())?;
         } else {
@@ -256,8 +257,11 @@ fn field(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor, Error> {
                 reason: e.to_string(),
             })
         })?;
-    let t = Tensor::from_host(array)?.convert(dtype)?;
-    Ok(Tensor::literal(oxla::eval(&[t])?.remove(0)))
+    let t = Tensor::from_host(array)?;
+    if dtype == DType::F64 {
+        return Ok(t); // already concrete: evaluating it would only copy it
+    }
+    Ok(Tensor::literal(oxla::eval(&[t.convert(dtype)?])?.remove(0)))
 }
 
 /// `sum(|grad f|^2)` over all axes.
@@ -354,11 +358,11 @@ fn copy_floor(bytes: usize, runs: usize) -> f64 {
     times[times.len() / 2]
 }
 
-fn measure(case: &Case, min_time: Duration) -> Result<Measurement, CliError> {
-    measure_case(case, min_time).map_err(|e| CliError::Bench(Box::new(e)))
+fn measure(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, CliError> {
+    measure_case(case, min_time, floor).map_err(|e| CliError::Bench(Box::new(e)))
 }
 
-fn measure_case(case: &Case, min_time: Duration) -> Result<Measurement, Error> {
+fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, Error> {
     let (function, args) = workload(case)?;
     let threads = oxla_threads();
     let (median_s, runs) = if case.op == Op::CompileGradientAll {
@@ -389,7 +393,7 @@ fn measure_case(case: &Case, min_time: Duration) -> Result<Measurement, Error> {
             Ok(())
         })?
     };
-    let floor_s = (case.floor_bytes() > 0).then(|| copy_floor(case.floor_bytes(), runs));
+    let floor_s = (floor && case.floor_bytes() > 0).then(|| copy_floor(case.floor_bytes(), runs));
     Ok(Measurement {
         case: case.clone(),
         threads,
@@ -448,6 +452,7 @@ mod tests {
             ],
             true,
             Duration::from_millis(1),
+            true,
             &mut out,
         )
         .unwrap();
@@ -466,5 +471,22 @@ mod tests {
         ] {
             assert!(lines[0].contains(key), "{key} missing from {}", lines[0]);
         }
+    }
+
+    #[test]
+    fn without_the_floor_a_case_reports_null_floor_and_ratio() {
+        let mut out = Vec::new();
+        run(
+            &["gradient-all-f32-7x5".into()],
+            true,
+            Duration::from_millis(1),
+            false,
+            &mut out,
+        )
+        .unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.contains("\"floor_s\":null"), "{line}");
+        assert!(line.contains("\"ratio_to_floor\":null"), "{line}");
+        assert!(!line.contains("\"median_s\":null"), "{line}");
     }
 }

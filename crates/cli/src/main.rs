@@ -76,7 +76,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     std::time::Duration::try_from_secs_f64(args.min_time).map_err(|_| {
                         CliError::Usage(format!("--min-time {} is not a duration", args.min_time))
                     })?;
-                bench::run(&args.cases, args.json, min_time, &mut out)?;
+                bench::run(&args.cases, args.json, min_time, !args.no_floor, &mut out)?;
             }
         }
     }
