@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use oxla_ir::{DType, NodeKey, Op, Tensor};
 
 use crate::kexpr::{Builder, Replan, View};
-use crate::program::{Mode, Program, Registers, RootUse, compile_box};
+use crate::program::{Mode, Program, Registers, RootUse, emit_box, plan_box};
 
 /// Innermost segments at most this wide run as column tiles.
 pub(crate) const NARROW: usize = 8;
@@ -139,7 +139,7 @@ impl FusedKernel {
         };
         let columns_allowed = it_ndim >= 2;
         let mut regs = Registers::default();
-        let mut programs = Vec::new();
+        let mut plans = Vec::new();
         let mut by_truth: HashMap<(Vec<bool>, bool), u32> = HashMap::new();
         let mut box_program = Vec::with_capacity(boxes);
         let mut box_column_program = Vec::with_capacity(boxes);
@@ -157,10 +157,10 @@ impl FusedKernel {
                 })
                 .collect();
             let mut program_for = |mode: Mode, column: bool| {
-                let next = programs.len() as u32;
+                let next = plans.len() as u32;
                 let id = *by_truth.entry((truth.clone(), column)).or_insert(next);
                 if id == next {
-                    programs.push(compile_box(&expr, &uses, &truth, &mut regs, mode));
+                    plans.push(plan_box(&expr, &uses, &truth, &mut regs, mode));
                 }
                 id
             };
@@ -178,6 +178,11 @@ impl FusedKernel {
                 seg[d] = 0;
             }
         }
+        // every constant is registered now: programs number their temporaries after them
+        let programs = plans
+            .into_iter()
+            .map(|plan| emit_box(&expr, plan, &mut regs))
+            .collect::<Result<Vec<_>, _>>()?;
         let sequential = reductions.iter().any(|r| !r.innermost_reduced(it_ndim));
         let mut reads: Vec<usize> = expr.views.iter().map(|v| v.buffer).collect();
         reads.sort_unstable();

@@ -18,7 +18,8 @@ use oxla_ir::num_complex::Complex64;
 use oxla_ir::{DType, Element, with_dtype};
 use smallvec::SmallVec;
 
-use crate::kexpr::{BinOp, KExpr, KId, KOp, is_additive_identity};
+use crate::JitError;
+use crate::kexpr::{BinOp, KExpr, KId, KOp, internal, is_additive_identity};
 
 /// The scaling step of a fused [`VInstr::Scaled`]: by a value uniform along the tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +148,9 @@ pub(crate) struct Registers {
     const_index: HashMap<(DType, u64, u64), u16>,
     /// Scalar registers needed per dtype (constants included).
     pub scalars: [u16; 5],
+    /// How many of the first scalar registers of each dtype hold constants;
+    /// every program's row-uniform temporaries start after them.
+    constants: [u16; 5],
     /// Tile registers needed per dtype.
     pub vectors: [u16; 5],
 }
@@ -167,12 +171,31 @@ impl Registers {
         if let Some(&r) = self.const_index.get(&key) {
             return r;
         }
-        let r = self.scalars[dtype_slot(dtype)];
-        self.scalars[dtype_slot(dtype)] += 1;
+        let slot = dtype_slot(dtype);
+        let r = self.constants[slot];
+        self.constants[slot] = r.saturating_add(1);
+        self.scalars[slot] = self.scalars[slot].max(self.constants[slot]);
         self.consts.push((dtype, c, r));
         self.const_index.insert(key, r);
         r
     }
+
+    /// The register of a constant registered by [`plan_box`].
+    fn registered_constant(&self, dtype: DType, c: Complex64) -> Result<u16, JitError> {
+        self.const_index
+            .get(&(dtype, c.re.to_bits(), c.im.to_bits()))
+            .copied()
+            .ok_or_else(|| internal("a program reads a constant its plan did not register"))
+    }
+}
+
+/// The next free register after `next`, or an error once `u16` registers run out.
+fn bump(next: &mut u16) -> Result<u16, JitError> {
+    let r = *next;
+    *next = r
+        .checked_add(1)
+        .ok_or_else(|| internal("a kernel needs more than 65535 registers of one dtype"))?;
+    Ok(r)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -326,27 +349,87 @@ struct Specialized {
     nodes: Vec<(PNode, DType, Class)>,
 }
 
-/// Compile the program of a box in which mask `m` holds iff `truth[m]`.
-pub(crate) fn compile_box(
+/// A box's program before register allocation: specialized to the box,
+/// with fused nodes merged and its constants registered kernel-wide.
+///
+/// Kernels plan every box first and emit after, so that all constants are
+/// known before any program numbers its row-uniform temporaries: those
+/// start after the last constant in every program (instead of after the
+/// previous program's temporaries, which made a kernel with hundreds of
+/// boxes run out of `u16` registers).
+pub(crate) struct BoxPlan {
+    spec: Specialized,
+    roots: Vec<(usize, RootUse)>,
+    needed: Vec<bool>,
+    uses: Vec<usize>,
+    direct_out: HashMap<usize, u16>,
+    mode: Mode,
+}
+
+/// Plan the program of a box in which mask `m` holds iff `truth[m]`.
+pub(crate) fn plan_box(
     expr: &KExpr,
     roots: &[(KId, RootUse)],
     truth: &[bool],
     regs: &mut Registers,
     mode: Mode,
-) -> Program {
-    let inner = |view: u32| -> i64 {
+) -> BoxPlan {
+    let inner = inner_stride(expr, mode);
+    let mut spec = Specialized { nodes: Vec::new() };
+    let mut memo: HashMap<KId, usize> = HashMap::new();
+    let roots: Vec<(usize, RootUse)> = roots
+        .iter()
+        .map(|&(k, u)| (specialize(expr, k, truth, &inner, &mut spec, &mut memo), u))
+        .collect();
+    // The nodes the roots need, operands first (spec.nodes is already in that order).
+    let mut needed = vec![false; spec.nodes.len()];
+    for &(r, _) in &roots {
+        needed[r] = true;
+    }
+    for i in (0..spec.nodes.len()).rev() {
+        if needed[i] {
+            for a in spec.nodes[i].0.operands() {
+                needed[a] = true;
+            }
+        }
+    }
+    // Uses by other needed nodes and by roots; a store root read nowhere else is written in place.
+    let mut uses = count_uses(&spec, &needed, &roots);
+    fuse_scaled(&mut spec, &mut needed, &mut uses, &roots);
+    let mut direct_out: HashMap<usize, u16> = HashMap::new();
+    for &(r, u) in &roots {
+        if let RootUse::Store(k) = u
+            && mode.contiguous_out
+            && uses[r] == 1
+            && spec.nodes[r].2 == Class::Vector
+            && !matches!(spec.nodes[r].0, PNode::Load(_))
+        {
+            direct_out.insert(r, k);
+        }
+    }
+    for (i, (node, dtype, _)) in spec.nodes.iter().enumerate() {
+        if let (true, PNode::Const(c)) = (needed[i], node) {
+            regs.constant(*dtype, *c);
+        }
+    }
+    BoxPlan {
+        spec,
+        roots,
+        needed,
+        uses,
+        direct_out,
+        mode,
+    }
+}
+
+/// The stride of each view along the axis the mode's tiles run on.
+fn inner_stride(expr: &KExpr, mode: Mode) -> impl Fn(u32) -> i64 + '_ {
+    move |view: u32| -> i64 {
         match mode.vector_axis {
             Some(axis) => expr.views[view as usize].strides[axis],
             None => 0,
         }
-    };
-    let mut spec = Specialized { nodes: Vec::new() };
-    let mut memo: HashMap<KId, usize> = HashMap::new();
-    let root_ids: Vec<(usize, RootUse)> = roots
-        .iter()
-        .map(|&(k, u)| (specialize(expr, k, truth, &inner, &mut spec, &mut memo), u))
-        .collect();
-    emit(spec, &root_ids, &inner, regs, mode)
+    }
 }
 
 /// How a program's tiles run through the iteration space.
@@ -557,50 +640,33 @@ enum Slot {
     Out,
 }
 
-fn emit(
-    mut spec: Specialized,
-    roots: &[(usize, RootUse)],
-    inner: &dyn Fn(u32) -> i64,
+/// Allocate registers and emit the instructions of a planned box; call
+/// after every box of the kernel is planned.
+pub(crate) fn emit_box(
+    expr: &KExpr,
+    plan: BoxPlan,
     regs: &mut Registers,
-    mode: Mode,
-) -> Program {
-    // The nodes the roots need, operands first (spec.nodes is already in that order).
-    let mut needed = vec![false; spec.nodes.len()];
-    for &(r, _) in roots {
-        needed[r] = true;
-    }
-    for i in (0..spec.nodes.len()).rev() {
-        if needed[i] {
-            for a in spec.nodes[i].0.operands() {
-                needed[a] = true;
-            }
-        }
-    }
-    // Uses by other needed nodes and by roots; a store root read nowhere else is written in place.
-    let mut uses = count_uses(&spec, &needed, roots);
-    fuse_scaled(&mut spec, &mut needed, &mut uses, roots);
-    let spec = &spec;
-    let mut direct_out: HashMap<usize, u16> = HashMap::new();
-    for &(r, u) in roots {
-        if let RootUse::Store(k) = u
-            && mode.contiguous_out
-            && uses[r] == 1
-            && spec.nodes[r].2 == Class::Vector
-            && !matches!(spec.nodes[r].0, PNode::Load(_))
-        {
-            direct_out.insert(r, k);
-        }
-    }
+) -> Result<Program, JitError> {
+    let BoxPlan {
+        spec,
+        roots,
+        needed,
+        uses,
+        direct_out,
+        mode,
+    } = plan;
+    let inner = inner_stride(expr, mode);
+    let (spec, roots) = (&spec, &roots[..]);
 
-    // Constants first: they live in kernel-wide registers below every temporary.
+    // Constants live in kernel-wide registers below every temporary.
     let mut slots: Vec<Option<Slot>> = vec![None; spec.nodes.len()];
     for (i, (node, dtype, _)) in spec.nodes.iter().enumerate() {
         if let (true, PNode::Const(c)) = (needed[i], node) {
-            slots[i] = Some(Slot::Scalar(regs.constant(*dtype, *c)));
+            slots[i] = Some(Slot::Scalar(regs.registered_constant(*dtype, *c)?));
         }
     }
     let mut program = Program::default();
-    let mut scalar_next = regs.scalars;
+    let mut scalar_next = regs.constants;
     let mut free: [Vec<u16>; 5] = Default::default();
     let mut vec_next = [0u16; 5];
     let mut remaining = uses.clone();
@@ -634,8 +700,7 @@ fn emit(
         match class {
             Class::Const => {} // registered above
             Class::Scalar => {
-                let dst = scalar_next[slot];
-                scalar_next[slot] += 1;
+                let dst = bump(&mut scalar_next[slot])?;
                 let instr = match node {
                     PNode::Load(v) => SInstr::Load {
                         dtype,
@@ -678,10 +743,10 @@ fn emit(
                 let (dst, out_slot) = match direct_out.get(&i) {
                     Some(&k) => (VDst::Out(k), Slot::Out),
                     None => {
-                        let r = free[slot].pop().unwrap_or_else(|| {
-                            vec_next[slot] += 1;
-                            vec_next[slot] - 1
-                        });
+                        let r = match free[slot].pop() {
+                            Some(r) => r,
+                            None => bump(&mut vec_next[slot])?,
+                        };
                         (VDst::Reg(r), Slot::Reg(r))
                     }
                 };
@@ -767,5 +832,5 @@ fn emit(
         regs.scalars[s] = regs.scalars[s].max(scalar_next[s]);
         regs.vectors[s] = regs.vectors[s].max(vec_next[s]);
     }
-    program
+    Ok(program)
 }

@@ -385,3 +385,31 @@ fn gradient_with_coordinates_on_the_first_axis() {
         }
     }
 }
+
+/// A case proptest found (seed 100, 400 cases): a 4-d, edge-order-2
+/// gradient with traced coordinates on three axes, whose kernels have 375
+/// boxes and 750 programs, each with row-uniform coefficient scalars. Every
+/// program used to number its scalars after the previous program's, which
+/// ran out of `u16` registers: an overflow panic in debug builds, clobbered
+/// registers in release ones. Now every program starts after the constants
+/// (202 scalar registers for the largest kernel here).
+#[test]
+fn kernels_with_hundreds_of_programs_reuse_scalar_registers() {
+    let stream = vec![
+        673669886, 398974443, 242785100, 2618626218, 195028300, 358813720, 3297487450, 368718720,
+        957230683, 518440650, 483884519, 25228121, 1754051472, 814754000, 0, 1202577385, 0,
+        701642800, 638014365, 147503206, 0, 0,
+    ];
+    let mut case = build(stream, 11297008867423530097);
+    assert!(
+        case.description
+            .starts_with("f: float64[5, 5, 3, 5], axes All"),
+        "the case generator changed; find a new case: {}",
+        case.description
+    );
+    for with_coords in [false, true] {
+        if let Err(r) = run(&mut case, with_coords) {
+            panic!("with_coords {with_coords}: {r}\ncase: {}", case.description);
+        }
+    }
+}
