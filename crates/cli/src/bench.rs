@@ -252,25 +252,30 @@ fn field(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor, Error> {
             .wrapping_add(seed);
         ((i as f64) * 1e-3).sin() + (x >> 40) as f64 * 1e-8
     };
-    let bad_shape = |e: oxla::ndarray::ShapeError| {
-        Error::Ir(oxla::IrError::InvalidParams {
-            op: "bench",
-            reason: e.to_string(),
-        })
-    };
-    let dim = oxla::ndarray::IxDyn(shape);
-    if dtype == DType::F32 {
-        let data: Vec<f32> = (0..n).map(|i| value(i) as f32).collect();
-        let array = oxla::ndarray::ArrayD::from_shape_vec(dim, data).map_err(bad_shape)?;
-        return Ok(Tensor::from_host(array)?);
+    match dtype {
+        DType::F32 => host_tensor(shape, (0..n).map(|i| value(i) as f32).collect()),
+        DType::F64 => host_tensor(shape, (0..n).map(value).collect()),
+        _ => {
+            let f64_field: Vec<f64> = (0..n).map(value).collect();
+            let converted = host_tensor(shape, f64_field)?.convert(dtype)?;
+            Ok(Tensor::literal(oxla::eval(&[converted])?.remove(0)))
+        }
     }
-    let data: Vec<f64> = (0..n).map(value).collect();
-    let array = oxla::ndarray::ArrayD::from_shape_vec(dim, data).map_err(bad_shape)?;
-    let t = Tensor::from_host(array)?;
-    if dtype == DType::F64 {
-        return Ok(t);
-    }
-    Ok(Tensor::literal(oxla::eval(&[t.convert(dtype)?])?.remove(0)))
+}
+
+/// A literal tensor of `shape` holding `data`.
+fn host_tensor<T>(shape: &[usize], data: Vec<T>) -> Result<Tensor, Error>
+where
+    oxla::ndarray::ArrayD<T>: Into<oxla::HostArray>,
+{
+    let array =
+        oxla::ndarray::ArrayD::from_shape_vec(oxla::ndarray::IxDyn(shape), data).map_err(|e| {
+            Error::Ir(oxla::IrError::InvalidParams {
+                op: "bench",
+                reason: e.to_string(),
+            })
+        })?;
+    Ok(Tensor::from_host(array)?)
 }
 
 /// `sum(|grad f|^2)` over all axes.

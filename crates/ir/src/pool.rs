@@ -76,36 +76,35 @@ fn lock() -> std::sync::MutexGuard<'static, Pool> {
 /// contents, reusing a pooled buffer when one of a close size is free.
 /// Callers overwrite every element (debug builds check that by poisoning).
 pub fn take<T: ArrayElement>(len: usize) -> Vec<T> {
-    let bytes = len * std::mem::size_of::<T>();
-    if bytes >= MIN_POOLED_BYTES {
-        let mut pool = lock();
-        let fits = |p: &Pooled| {
-            let cap = p.bytes() / std::mem::size_of::<T>();
-            cap >= len && cap <= len + len / 4
-        };
-        let found = pool
-            .buffers
-            .iter()
-            .position(|p| fits(p) && T::unpool_ref(p))
-            .map(|i| pool.buffers.swap_remove(i));
-        if let Some(p) = found {
-            pool.bytes -= p.bytes();
-            drop(pool);
-            if let Ok(mut v) = T::unpool(p) {
-                if v.len() >= len {
-                    v.truncate(len);
-                } else {
-                    v.resize(len, T::ZERO);
-                }
-                poison_in_debug(&mut v);
-                return v;
-            }
-        }
-    }
-    let mut v = fresh(len);
+    let mut v = reuse(len).unwrap_or_else(|| fresh(len));
     poison_in_debug(&mut v);
     v
 }
+
+/// A pooled buffer resized to `len`, if one of a close size is free.
+fn reuse<T: ArrayElement>(len: usize) -> Option<Vec<T>> {
+    if len * std::mem::size_of::<T>() < MIN_POOLED_BYTES {
+        return None;
+    }
+    let mut pool = lock();
+    let fits = |p: &Pooled| {
+        let cap = p.bytes() / std::mem::size_of::<T>();
+        cap >= len && cap <= len + len / 4
+    };
+    let i = pool
+        .buffers
+        .iter()
+        .position(|p| fits(p) && T::unpool_ref(p))?;
+    let p = pool.buffers.swap_remove(i);
+    pool.bytes -= p.bytes();
+    drop(pool);
+    let mut v = T::unpool(p).ok()?;
+    v.resize(len, T::ZERO); // truncates, or grows within the capacity
+    Some(v)
+}
+
+/// The bits of the poison NaN (as an `f64`; narrower types round it).
+const POISON_BITS: u64 = 0x7ff8_dead_beef_0002;
 
 /// In debug builds (what the tests run), fill a buffer handed out by
 /// [`take`] with a NaN no computation makes, so that a kernel leaving any
@@ -113,7 +112,7 @@ pub fn take<T: ArrayElement>(len: usize) -> Vec<T> {
 /// zeroed or recycled memory that happens to be right.
 fn poison_in_debug<T: ArrayElement>(v: &mut [T]) {
     if cfg!(debug_assertions) {
-        let sentinel = T::from_f64(f64::from_bits(0x7ff8_dead_beef_0002));
+        let sentinel = T::from_f64(f64::from_bits(POISON_BITS));
         v.fill(sentinel);
     }
 }
@@ -218,11 +217,7 @@ mod tests {
         if again.as_ptr() == ptr {
             let last = again[len - 1];
             if cfg!(debug_assertions) {
-                assert_eq!(
-                    last.to_bits(),
-                    0x7ff8_dead_beef_0002,
-                    "poisoned for the tests"
-                );
+                assert_eq!(last.to_bits(), POISON_BITS, "poisoned for the tests");
             } else {
                 assert_eq!(last, (len - 1) as f64, "left as they were in release");
             }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use oxla_ir::{DType, NodeKey, Op, Tensor};
 
+use crate::JitError;
 use crate::kexpr::{Builder, Replan, View};
 use crate::program::{Mode, Program, Registers, RootUse, emit_box, plan_box};
 
@@ -156,19 +157,23 @@ impl FusedKernel {
                     })
                 })
                 .collect();
-            let mut program_for = |mode: Mode, column: bool| {
+            let mut program_for = |mode: Mode, column: bool| -> Result<u32, JitError> {
                 let next = plans.len() as u32;
                 let id = *by_truth.entry((truth.clone(), column)).or_insert(next);
                 if id == next {
-                    plans.push(plan_box(&expr, &uses, &truth, &mut regs, mode));
+                    plans.push(plan_box(&expr, &uses, &truth, &mut regs, mode)?);
                 }
-                id
+                Ok(id)
             };
-            box_program.push(program_for(row_mode, false));
+            box_program.push(program_for(row_mode, false)?);
             let last = it_ndim.saturating_sub(1);
             let narrow = it_ndim > 0 && cuts[last][seg[last] + 1] - cuts[last][seg[last]] <= NARROW;
-            box_column_program
-                .push((columns_allowed && narrow).then(|| program_for(column_mode, true)));
+            let column = if columns_allowed && narrow {
+                Some(program_for(column_mode, true)?)
+            } else {
+                None
+            };
+            box_column_program.push(column);
             // next box: last axis fastest
             for d in (0..seg.len()).rev() {
                 seg[d] += 1;

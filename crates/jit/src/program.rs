@@ -166,26 +166,15 @@ pub(crate) fn dtype_slot(d: DType) -> usize {
 }
 
 impl Registers {
-    fn constant(&mut self, dtype: DType, c: Complex64) -> u16 {
+    fn constant(&mut self, dtype: DType, c: Complex64) -> Result<u16, JitError> {
         let key = (dtype, c.re.to_bits(), c.im.to_bits());
         if let Some(&r) = self.const_index.get(&key) {
-            return r;
+            return Ok(r);
         }
-        let slot = dtype_slot(dtype);
-        let r = self.constants[slot];
-        self.constants[slot] = r.saturating_add(1);
-        self.scalars[slot] = self.scalars[slot].max(self.constants[slot]);
+        let r = bump(&mut self.constants[dtype_slot(dtype)])?;
         self.consts.push((dtype, c, r));
         self.const_index.insert(key, r);
-        r
-    }
-
-    /// The register of a constant registered by [`plan_box`].
-    fn registered_constant(&self, dtype: DType, c: Complex64) -> Result<u16, JitError> {
-        self.const_index
-            .get(&(dtype, c.re.to_bits(), c.im.to_bits()))
-            .copied()
-            .ok_or_else(|| internal("a program reads a constant its plan did not register"))
+        Ok(r)
     }
 }
 
@@ -363,6 +352,8 @@ pub(crate) struct BoxPlan {
     needed: Vec<bool>,
     uses: Vec<usize>,
     direct_out: HashMap<usize, u16>,
+    /// The kernel-wide register of each needed constant node.
+    constants: Vec<(usize, u16)>,
     mode: Mode,
 }
 
@@ -373,7 +364,7 @@ pub(crate) fn plan_box(
     truth: &[bool],
     regs: &mut Registers,
     mode: Mode,
-) -> BoxPlan {
+) -> Result<BoxPlan, JitError> {
     let inner = inner_stride(expr, mode);
     let mut spec = Specialized { nodes: Vec::new() };
     let mut memo: HashMap<KId, usize> = HashMap::new();
@@ -407,19 +398,21 @@ pub(crate) fn plan_box(
             direct_out.insert(r, k);
         }
     }
+    let mut constants = Vec::new();
     for (i, (node, dtype, _)) in spec.nodes.iter().enumerate() {
         if let (true, PNode::Const(c)) = (needed[i], node) {
-            regs.constant(*dtype, *c);
+            constants.push((i, regs.constant(*dtype, *c)?));
         }
     }
-    BoxPlan {
+    Ok(BoxPlan {
         spec,
         roots,
         needed,
         uses,
         direct_out,
+        constants,
         mode,
-    }
+    })
 }
 
 /// The stride of each view along the axis the mode's tiles run on.
@@ -653,6 +646,7 @@ pub(crate) fn emit_box(
         needed,
         uses,
         direct_out,
+        constants,
         mode,
     } = plan;
     let inner = inner_stride(expr, mode);
@@ -660,16 +654,14 @@ pub(crate) fn emit_box(
 
     // Constants live in kernel-wide registers below every temporary.
     let mut slots: Vec<Option<Slot>> = vec![None; spec.nodes.len()];
-    for (i, (node, dtype, _)) in spec.nodes.iter().enumerate() {
-        if let (true, PNode::Const(c)) = (needed[i], node) {
-            slots[i] = Some(Slot::Scalar(regs.registered_constant(*dtype, *c)?));
-        }
+    for (i, r) in constants {
+        slots[i] = Some(Slot::Scalar(r));
     }
     let mut program = Program::default();
     let mut scalar_next = regs.constants;
     let mut free: [Vec<u16>; 5] = Default::default();
     let mut vec_next = [0u16; 5];
-    let mut remaining = uses.clone();
+    let mut remaining = uses;
 
     let vsrc = |slots: &[Option<Slot>], i: usize| -> VSrc {
         match slots[i] {
