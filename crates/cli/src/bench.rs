@@ -278,25 +278,6 @@ where
     Ok(Tensor::from_host(array)?)
 }
 
-/// `sum(|grad f|^2)` over all axes.
-fn smoothness(f: &Tensor) -> Result<Tensor, Error> {
-    let axes: Vec<usize> = (0..f.ndim()).collect();
-    let mut total: Option<Tensor> = None;
-    for d in numpy::gradient(f, &[], Axes::All, 1)? {
-        let s = d.mul(&d)?.reduce_sum(&axes)?;
-        total = Some(match total {
-            Some(t) => t.add(&s)?,
-            None => s,
-        });
-    }
-    total.ok_or_else(|| {
-        Error::Ir(oxla::IrError::InvalidParams {
-            op: "bench",
-            reason: "a 0-d field".into(),
-        })
-    })
-}
-
 type Traced = Box<dyn Fn(&[Tensor]) -> Result<Vec<Tensor>, Error>>;
 
 /// The function a case times and its arguments.
@@ -328,7 +309,7 @@ fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
         Op::ValueAndGrad => {
             let vg = |xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
                 let (v, g) = oxla::value_and_grad(
-                    |ys: &[Tensor]| Ok::<_, Error>(vec![smoothness(&ys[0])?]),
+                    |ys: &[Tensor]| Ok::<_, Error>(vec![crate::demo::smoothness(&ys[0])?]),
                     xs,
                 )?;
                 Ok(std::iter::once(v).chain(g).collect())
@@ -389,10 +370,10 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             std::hint::black_box(oxla::Executable::compile(&outputs, &params)?);
             Ok(())
         })?
-    } else if case.elements() < 4096 {
-        // Latency: time batches of calls so the clock's own cost does not count.
+    } else {
+        // Latency cases time batches of calls so the clock's own cost does not count.
+        let batch = if case.elements() < 4096 { 1000 } else { 1 };
         let jitted: Jit<Traced> = oxla::jit(function);
-        let batch = 1000;
         let (t, runs) = median_time(min_time, || {
             for _ in 0..batch {
                 std::hint::black_box(jitted.call(&args)?);
@@ -400,12 +381,6 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             Ok(())
         })?;
         (t / batch as f64, runs * batch)
-    } else {
-        let jitted: Jit<Traced> = oxla::jit(function);
-        median_time(min_time, || {
-            std::hint::black_box(jitted.call(&args)?);
-            Ok(())
-        })?
     };
     let floor_s = (floor && case.floor_bytes() > 0).then(|| copy_floor(case.floor_bytes(), runs));
     Ok(Measurement {
@@ -458,19 +433,7 @@ mod tests {
 
     #[test]
     fn a_small_case_runs_and_reports_json() {
-        let mut out = Vec::new();
-        run(
-            &[
-                "gradient-all-f64-8x9".into(),
-                "value-and-grad-f32-5x6".into(),
-            ],
-            true,
-            Duration::from_millis(1),
-            true,
-            &mut out,
-        )
-        .unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = run_json(&["gradient-all-f64-8x9", "value-and-grad-f32-5x6"], true);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         for key in [
@@ -489,18 +452,17 @@ mod tests {
 
     #[test]
     fn without_the_floor_a_case_reports_null_floor_and_ratio() {
-        let mut out = Vec::new();
-        run(
-            &["gradient-all-f32-7x5".into()],
-            true,
-            Duration::from_millis(1),
-            false,
-            &mut out,
-        )
-        .unwrap();
-        let line = String::from_utf8(out).unwrap();
+        let line = run_json(&["gradient-all-f32-7x5"], false);
         assert!(line.contains("\"floor_s\":null"), "{line}");
         assert!(line.contains("\"ratio_to_floor\":null"), "{line}");
         assert!(!line.contains("\"median_s\":null"), "{line}");
+    }
+
+    /// The JSON lines of a quick run of `cases`.
+    fn run_json(cases: &[&str], floor: bool) -> String {
+        let cases: Vec<String> = cases.iter().map(|c| c.to_string()).collect();
+        let mut out = Vec::new();
+        run(&cases, true, Duration::from_millis(1), floor, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 }

@@ -263,8 +263,9 @@ fn sum_of_squares(t: &Tensor) -> Result<Tensor, oxla::Error> {
     Ok(t.mul(t)?.reduce_sum(&axes)?)
 }
 
-/// `sum(|grad u|^2)`: the squares of `gradient` along every axis, summed.
-fn smoothness(u: &Tensor) -> Result<Tensor, oxla::Error> {
+/// `sum(|grad u|^2)`: the squares of `gradient` along every axis, summed
+/// (the demo's regularizer and the `value-and-grad` bench cases' loss).
+pub(crate) fn smoothness(u: &Tensor) -> Result<Tensor, oxla::Error> {
     let mut total: Option<Tensor> = None;
     for d in oxla::numpy::gradient(u, &[], Axes::All, 1)? {
         let s = sum_of_squares(&d)?;

@@ -53,11 +53,14 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(e) => {
-            let _ = writeln!(io::stderr(), "oxla: error: {}", e.one_line());
-            ExitCode::from(e.exit_code())
-        }
+        Err(e) => report(&e),
     }
+}
+
+/// One line on stderr, and the error's exit status.
+fn report(e: &CliError) -> ExitCode {
+    let _ = writeln!(io::stderr(), "oxla: error: {}", e.one_line());
+    ExitCode::from(e.exit_code())
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
@@ -105,9 +108,7 @@ fn clap_exit(e: clap::Error) -> ExitCode {
                 .collect();
             let message = message.join(" ");
             let message = message.strip_prefix("error: ").unwrap_or(&message);
-            let err = CliError::Usage(format!("{message} (see 'oxla --help')"));
-            let _ = writeln!(io::stderr(), "oxla: error: {}", err.one_line());
-            ExitCode::from(err.exit_code())
+            report(&CliError::Usage(format!("{message} (see 'oxla --help')")))
         }
     }
 }
