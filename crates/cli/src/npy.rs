@@ -107,12 +107,57 @@ pub enum NpyError {
 pub struct Header {
     /// The element type, with its byte order.
     pub dtype: TypeStr,
+    /// What the element type decodes to.
+    pub element: Element,
     /// The shape.
     pub shape: Vec<usize>,
     /// True if the data is stored in Fortran (column-major) order.
     pub fortran_order: bool,
     /// Number of elements (the product of `shape`).
     pub len: usize,
+}
+
+/// The element types oxla reads from `.npy` files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Element {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F16,
+    F32,
+    F64,
+    C64,
+    C128,
+}
+
+impl Element {
+    /// The element type of `dtype`, if oxla reads it.
+    fn of(dtype: &TypeStr) -> Option<Element> {
+        Some(match (dtype.type_char(), dtype.size_field()) {
+            (TypeChar::Bool, 1) => Element::Bool,
+            (TypeChar::Int, 1) => Element::I8,
+            (TypeChar::Int, 2) => Element::I16,
+            (TypeChar::Int, 4) => Element::I32,
+            (TypeChar::Int, 8) => Element::I64,
+            (TypeChar::Uint, 1) => Element::U8,
+            (TypeChar::Uint, 2) => Element::U16,
+            (TypeChar::Uint, 4) => Element::U32,
+            (TypeChar::Uint, 8) => Element::U64,
+            (TypeChar::Float, 2) => Element::F16,
+            (TypeChar::Float, 4) => Element::F32,
+            (TypeChar::Float, 8) => Element::F64,
+            (TypeChar::Complex, 8) => Element::C64,
+            (TypeChar::Complex, 16) => Element::C128,
+            _ => return None,
+        })
+    }
 }
 
 /// Read a `.npy` file into a [`HostArray`] of the file's own dtype.
@@ -277,7 +322,7 @@ fn parse_header_text(text: &str) -> Result<Header, NpyError> {
     let get = |key: &str| {
         lookup(&dict, key).ok_or_else(|| malformed(format!("the header has no '{key}' key")))
     };
-    let dtype = match get("descr")? {
+    let (dtype, element) = match get("descr")? {
         Value::String(s) => parse_dtype(s)?,
         Value::List(_) => {
             return Err(NpyError::UnsupportedDType {
@@ -316,6 +361,7 @@ fn parse_header_text(text: &str) -> Result<Header, NpyError> {
     let len = usize::try_from(len).map_err(|_| overflow())?;
     Ok(Header {
         dtype,
+        element,
         shape,
         fortran_order,
         len,
@@ -323,7 +369,7 @@ fn parse_header_text(text: &str) -> Result<Header, NpyError> {
 }
 
 /// Parse a type string like `'<f8'` and check that gradient can take it.
-fn parse_dtype(descr: &str) -> Result<TypeStr, NpyError> {
+fn parse_dtype(descr: &str) -> Result<(TypeStr, Element), NpyError> {
     let unsupported = |kind: &str| NpyError::UnsupportedDType {
         descr: descr.to_string(),
         kind: kind.to_string(),
@@ -331,17 +377,10 @@ fn parse_dtype(descr: &str) -> Result<TypeStr, NpyError> {
     let dtype: TypeStr = descr
         .parse()
         .map_err(|_| unsupported("not a type NumPy writes"))?;
-    let bits = dtype.size_field().saturating_mul(8);
-    let supported = match dtype.type_char() {
-        TypeChar::Bool => dtype.size_field() == 1,
-        TypeChar::Int | TypeChar::Uint => matches!(dtype.size_field(), 1 | 2 | 4 | 8),
-        TypeChar::Float => matches!(dtype.size_field(), 2 | 4 | 8),
-        TypeChar::Complex => matches!(dtype.size_field(), 8 | 16),
-        _ => false,
-    };
-    if supported {
-        return Ok(dtype);
+    if let Some(element) = Element::of(&dtype) {
+        return Ok((dtype, element));
     }
+    let bits = dtype.size_field().saturating_mul(8);
     Err(unsupported(&match dtype.type_char() {
         TypeChar::Float => format!("float{bits}: extended precision"),
         TypeChar::Complex => format!("complex{bits}: extended precision"),
@@ -357,28 +396,21 @@ fn parse_dtype(descr: &str) -> Result<TypeStr, NpyError> {
 
 /// Decode the data that follows a checked header.
 pub fn read_data(r: &mut impl Read, header: &Header) -> Result<HostArray, NpyError> {
-    let size = header.dtype.size_field();
-    Ok(match (header.dtype.type_char(), size) {
-        (TypeChar::Bool, _) => HostArray::Bool(decode(r, header)?),
-        (TypeChar::Int, 1) => HostArray::I8(decode(r, header)?),
-        (TypeChar::Int, 2) => HostArray::I16(decode(r, header)?),
-        (TypeChar::Int, 4) => HostArray::I32(decode(r, header)?),
-        (TypeChar::Int, 8) => HostArray::I64(decode(r, header)?),
-        (TypeChar::Uint, 1) => HostArray::U8(decode(r, header)?),
-        (TypeChar::Uint, 2) => HostArray::U16(decode(r, header)?),
-        (TypeChar::Uint, 4) => HostArray::U32(decode(r, header)?),
-        (TypeChar::Uint, 8) => HostArray::U64(decode(r, header)?),
-        (TypeChar::Float, 2) => HostArray::F16(decode::<f16>(r, header)?),
-        (TypeChar::Float, 4) => HostArray::F32(decode(r, header)?),
-        (TypeChar::Float, 8) => HostArray::F64(decode(r, header)?),
-        (TypeChar::Complex, 8) => HostArray::C64(decode::<Complex32>(r, header)?),
-        (TypeChar::Complex, 16) => HostArray::C128(decode::<Complex64>(r, header)?),
-        _ => {
-            return Err(NpyError::UnsupportedDType {
-                descr: header.dtype.to_string(),
-                kind: "unexpected size".into(),
-            });
-        }
+    Ok(match header.element {
+        Element::Bool => HostArray::Bool(decode(r, header)?),
+        Element::I8 => HostArray::I8(decode(r, header)?),
+        Element::I16 => HostArray::I16(decode(r, header)?),
+        Element::I32 => HostArray::I32(decode(r, header)?),
+        Element::I64 => HostArray::I64(decode(r, header)?),
+        Element::U8 => HostArray::U8(decode(r, header)?),
+        Element::U16 => HostArray::U16(decode(r, header)?),
+        Element::U32 => HostArray::U32(decode(r, header)?),
+        Element::U64 => HostArray::U64(decode(r, header)?),
+        Element::F16 => HostArray::F16(decode::<f16>(r, header)?),
+        Element::F32 => HostArray::F32(decode(r, header)?),
+        Element::F64 => HostArray::F64(decode(r, header)?),
+        Element::C64 => HostArray::C64(decode::<Complex32>(r, header)?),
+        Element::C128 => HostArray::C128(decode::<Complex64>(r, header)?),
     })
 }
 
@@ -506,26 +538,31 @@ mod tests {
     #[test]
     fn header_errors_are_named() {
         let nested = format!("{}{}", "[".repeat(4_000), "]".repeat(4_000));
-        assert!(error_of(&nested).contains("nested too deeply"));
-        assert!(error_of("{'descr': '<f8', 'fortran_order': False}").contains("no 'shape' key"));
-        assert!(
-            error_of("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}")
-                .contains("negative dimension")
-        );
-        assert!(
-            error_of("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}")
-                .contains("'fortran_order'")
-        );
-        assert!(error_of("[1, 2]").contains("not a Python dict"));
-        assert!(error_of("{'descr': ").contains("not a Python literal"));
-        assert!(
-            error_of("{'descr': '<f8', 'fortran_order': False, 'shape': (10**3,)}")
-                .contains("not a Python literal")
-        );
-        assert!(
-            error_of("{'descr': 'zz', 'fortran_order': False, 'shape': (1,)}")
-                .contains("unsupported dtype 'zz'")
-        );
+        for (header, named) in [
+            (nested.as_str(), "nested too deeply"),
+            ("{'descr': '<f8', 'fortran_order': False}", "no 'shape' key"),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
+                "negative dimension",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}",
+                "'fortran_order'",
+            ),
+            ("[1, 2]", "not a Python dict"),
+            ("{'descr': ", "not a Python literal"),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (10**3,)}",
+                "not a Python literal",
+            ),
+            (
+                "{'descr': 'zz', 'fortran_order': False, 'shape': (1,)}",
+                "unsupported dtype 'zz'",
+            ),
+        ] {
+            let error = error_of(header);
+            assert!(error.contains(named), "{header:.60}: {error}");
+        }
     }
 
     #[test]
