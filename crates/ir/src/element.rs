@@ -34,8 +34,6 @@ pub trait Element: Copy + Send + Sync + Debug + PartialEq + 'static {
     const ZERO: Self;
     /// `-0.0`, the exact additive identity: `x + -0.0 == x` bit for bit, for every `x`.
     const NEG_ZERO: Self;
-    /// `1.0`.
-    const ONE: Self;
 
     /// `self + rhs`.
     fn add(self, rhs: Self) -> Self;
@@ -77,7 +75,6 @@ macro_rules! real_element {
             const DTYPE: DType = $dtype;
             const ZERO: Self = 0.0;
             const NEG_ZERO: Self = -0.0;
-            const ONE: Self = 1.0;
             #[inline(always)]
             fn add(self, rhs: Self) -> Self {
                 self + rhs
@@ -128,7 +125,6 @@ impl Element for f16 {
     const DTYPE: DType = DType::F16;
     const ZERO: Self = f16::ZERO;
     const NEG_ZERO: Self = f16::NEG_ZERO;
-    const ONE: Self = f16::ONE;
     // NumPy's half loops compute in f32 and round the result to f16; f32
     // carries more than 2*11+2 bits, so this is the correctly rounded result.
     #[inline(always)]
@@ -211,7 +207,6 @@ macro_rules! complex_element {
             const DTYPE: DType = $dtype;
             const ZERO: Self = <$t>::new(0.0, 0.0);
             const NEG_ZERO: Self = <$t>::new(-0.0, -0.0);
-            const ONE: Self = <$t>::new(1.0, 0.0);
             #[inline(always)]
             fn add(self, rhs: Self) -> Self {
                 <$t>::new(self.re + rhs.re, self.im + rhs.im)

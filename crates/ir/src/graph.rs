@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::{IrError, NodeKey, Op, ParamId, Tensor};
+use crate::{IrError, NodeKey, ParamId, Tensor};
 
 /// The nodes reachable from some outputs, each once, operands before users.
 ///
@@ -80,15 +80,6 @@ impl Graph {
             }
         }
         users
-    }
-
-    /// The parameters the outputs depend on, in the order they were reached.
-    pub fn parameters(&self) -> Vec<Tensor> {
-        self.nodes
-            .iter()
-            .filter(|t| matches!(t.op(), Op::Parameter { .. }))
-            .cloned()
-            .collect()
     }
 }
 

@@ -5,6 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::Element as _;
 use crate::{ArrayValue, Composite, DType, Dims, Shape};
 
 /// Identity of a [`Op::Parameter`]: unique within the process.
@@ -179,18 +180,6 @@ impl OpKind {
             OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div | OpKind::Neg | OpKind::Convert
         )
     }
-
-    /// Movement ops: they only rearrange (or pad) their operand.
-    pub fn is_movement(self) -> bool {
-        matches!(
-            self,
-            OpKind::Slice
-                | OpKind::Pad
-                | OpKind::Reshape
-                | OpKind::BroadcastInDim
-                | OpKind::Transpose
-        )
-    }
 }
 
 impl fmt::Debug for Op {
@@ -286,9 +275,13 @@ impl Hash for Op {
             Op::Literal(v) => {
                 v.dtype().hash(state);
                 v.shape().hash(state);
-                for c in v.to_c128_vec().iter().take(16) {
-                    (c.re.to_bits(), c.im.to_bits()).hash(state);
-                }
+                // the first elements only, without converting the whole array
+                crate::with_array!(v.as_ref(), |a: T| {
+                    for x in a.iter().take(16) {
+                        let c = x.to_c128();
+                        (c.re.to_bits(), c.im.to_bits()).hash(state);
+                    }
+                })
             }
             Op::Convert(d) => d.hash(state),
             Op::Slice {

@@ -14,10 +14,8 @@
 //! [`MAX_POOLED_BUFFERS`] buffers;
 //! [`release_cached_memory`] empties it.
 
+use std::any::Any;
 use std::sync::Mutex;
-
-use half::f16;
-use num_complex::{Complex32, Complex64};
 
 use crate::value::ArrayElement;
 
@@ -33,26 +31,10 @@ pub const MAX_POOLED_BYTES: usize = 1 << 30;
 /// The most buffers the pool keeps, so that looking one up stays cheap.
 pub const MAX_POOLED_BUFFERS: usize = 256;
 
-/// A buffer waiting to be reused.
-#[allow(missing_docs)]
-pub enum Pooled {
-    F16(Vec<f16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    C64(Vec<Complex32>),
-    C128(Vec<Complex64>),
-}
-
-impl Pooled {
-    fn bytes(&self) -> usize {
-        match self {
-            Pooled::F16(v) => v.capacity() * 2,
-            Pooled::F32(v) => v.capacity() * 4,
-            Pooled::F64(v) => v.capacity() * 8,
-            Pooled::C64(v) => v.capacity() * 8,
-            Pooled::C128(v) => v.capacity() * 16,
-        }
-    }
+/// A buffer waiting to be reused: a `Vec<T>` of some [`ArrayElement`] `T`.
+struct Pooled {
+    bytes: usize,
+    buf: Box<dyn Any + Send>,
 }
 
 struct Pool {
@@ -88,17 +70,15 @@ fn reuse<T: ArrayElement>(len: usize) -> Option<Vec<T>> {
     }
     let mut pool = lock();
     let fits = |p: &Pooled| {
-        let cap = p.bytes() / std::mem::size_of::<T>();
-        cap >= len && cap <= len + len / 4
+        let cap = p.bytes / std::mem::size_of::<T>();
+        p.buf.is::<Vec<T>>() && cap >= len && cap <= len + len / 4
     };
-    let i = pool
-        .buffers
-        .iter()
-        .position(|p| fits(p) && T::unpool_ref(p))?;
-    let p = pool.buffers.swap_remove(i);
-    pool.bytes -= p.bytes();
+    let i = pool.buffers.iter().position(fits)?;
+    // `remove`, not `swap_remove`: the rest stay oldest first, for eviction
+    let p = pool.buffers.remove(i);
+    pool.bytes -= p.bytes;
     drop(pool);
-    let mut v = T::unpool(p).ok()?;
+    let mut v = *p.buf.downcast::<Vec<T>>().ok()?;
     v.resize(len, T::ZERO); // truncates, or grows within the capacity
     Some(v)
 }
@@ -155,24 +135,23 @@ fn advise_huge_pages<T>(v: &mut [T]) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages<T>(_: &mut [T]) {}
 
-/// Offer a buffer back to the pool; buffers too small, or that would exceed
-/// the cap, are freed instead.
-pub(crate) fn give(p: Pooled) {
-    let bytes = p.bytes();
-    if bytes < MIN_POOLED_BYTES {
+/// Offer a buffer back to the pool; buffers too small or too large, or
+/// that would exceed the caps after evicting the oldest, are freed instead.
+pub(crate) fn give<T: ArrayElement>(v: Vec<T>) {
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    if !(MIN_POOLED_BYTES..=MAX_POOLED_BYTES).contains(&bytes) {
         return;
     }
     let mut pool = lock();
-    while (pool.bytes + bytes > MAX_POOLED_BYTES || pool.buffers.len() >= MAX_POOLED_BUFFERS)
-        && !pool.buffers.is_empty()
-    {
+    while pool.bytes + bytes > MAX_POOLED_BYTES || pool.buffers.len() >= MAX_POOLED_BUFFERS {
         let oldest = pool.buffers.remove(0);
-        pool.bytes -= oldest.bytes();
+        pool.bytes -= oldest.bytes;
     }
-    if pool.bytes + bytes <= MAX_POOLED_BYTES {
-        pool.bytes += bytes;
-        pool.buffers.push(p);
-    }
+    pool.bytes += bytes;
+    pool.buffers.push(Pooled {
+        bytes,
+        buf: Box::new(v),
+    });
 }
 
 /// Free every buffer the pool holds. Memory in use is not affected.
@@ -228,7 +207,7 @@ mod tests {
     fn the_pool_keeps_a_bounded_number_of_buffers() {
         let len = MIN_POOLED_BYTES / 4;
         for _ in 0..MAX_POOLED_BUFFERS + 10 {
-            give(Pooled::F32(vec![0.0f32; len]));
+            give(vec![0.0f32; len]);
         }
         // other tests may give and take concurrently, but never past the caps
         assert!(lock().buffers.len() <= MAX_POOLED_BUFFERS);

@@ -192,15 +192,21 @@ impl Tensor {
         )
     }
 
-    /// `start..limit` (stride 1) on `axis`, everything on the other axes.
-    pub fn slice_axis(&self, axis: usize, start: usize, limit: usize) -> Result<Tensor, IrError> {
+    /// The rank, if `axis` is one of this tensor's axes.
+    fn check_axis(&self, op: &'static str, axis: usize) -> Result<usize, IrError> {
         let ndim = self.ndim();
         if axis >= ndim {
             return Err(IrError::params(
-                "slice",
+                op,
                 format!("axis {axis} is out of range for rank {ndim}"),
             ));
         }
+        Ok(ndim)
+    }
+
+    /// `start..limit` (stride 1) on `axis`, everything on the other axes.
+    pub fn slice_axis(&self, axis: usize, start: usize, limit: usize) -> Result<Tensor, IrError> {
+        let ndim = self.check_axis("slice", axis)?;
         let mut lo: Dims = smallvec::smallvec![0; ndim];
         let mut hi: Dims = self.shape().into();
         lo[axis] = start;
@@ -234,13 +240,7 @@ impl Tensor {
         lo: i64,
         hi: i64,
     ) -> Result<Tensor, IrError> {
-        let ndim = self.ndim();
-        if axis >= ndim {
-            return Err(IrError::params(
-                "pad",
-                format!("axis {axis} is out of range for rank {ndim}"),
-            ));
-        }
+        let ndim = self.check_axis("pad", axis)?;
         let mut l: Widths = smallvec::smallvec![0; ndim];
         let mut h: Widths = smallvec::smallvec![0; ndim];
         l[axis] = lo;

@@ -7,8 +7,9 @@ use num_complex::{Complex32, Complex64};
 
 use crate::{DType, Element, IrError, Shape};
 
-/// A concrete array in one of the computing dtypes, always in standard
-/// (C-contiguous, row-major) layout.
+/// A concrete array in one of the computing dtypes. Every value oxla builds
+/// is in standard (C-contiguous, row-major) layout; see
+/// [`ArrayValue::is_standard_layout`] for values built through the variants.
 ///
 /// ```
 /// use oxla_ir::{ArrayValue, DType};
@@ -105,19 +106,13 @@ pub trait ArrayElement: Element {
     fn view(v: &ArrayValue) -> Option<&ArrayD<Self>>;
     /// Take the array out of `v` (leaving an empty array) if it has this element type.
     fn take(v: &mut ArrayValue) -> Option<ArrayD<Self>>;
-    /// Wrap a buffer for the pool.
-    fn pool(v: Vec<Self>) -> crate::pool::Pooled;
-    /// True if a pooled buffer holds this element type.
-    fn unpool_ref(p: &crate::pool::Pooled) -> bool;
-    /// Unwrap a pooled buffer of this element type.
-    fn unpool(p: crate::pool::Pooled) -> Result<Vec<Self>, crate::pool::Pooled>;
 }
 
 macro_rules! array_element {
     ($t:ty, $variant:ident) => {
         impl ArrayElement for $t {
             fn wrap(a: ArrayD<Self>) -> ArrayValue {
-                ArrayValue::$variant(standard_layout(a))
+                ArrayValue::from(a)
             }
             fn view(v: &ArrayValue) -> Option<&ArrayD<Self>> {
                 match v {
@@ -129,18 +124,6 @@ macro_rules! array_element {
                 match v {
                     ArrayValue::$variant(a) => Some(std::mem::replace(a, empty())),
                     _ => None,
-                }
-            }
-            fn pool(v: Vec<Self>) -> crate::pool::Pooled {
-                crate::pool::Pooled::$variant(v)
-            }
-            fn unpool_ref(p: &crate::pool::Pooled) -> bool {
-                matches!(p, crate::pool::Pooled::$variant(_))
-            }
-            fn unpool(p: crate::pool::Pooled) -> Result<Vec<Self>, crate::pool::Pooled> {
-                match p {
-                    crate::pool::Pooled::$variant(v) => Ok(v),
-                    other => Err(other),
                 }
             }
         }
@@ -172,17 +155,11 @@ impl Drop for ArrayValue {
             {
                 let (data, offset) = a.into_raw_vec_and_offset();
                 if offset.unwrap_or(0) == 0 {
-                    crate::pool::give(T::pool(data));
+                    crate::pool::give(data);
                 }
             }
         }
-        match self.dtype() {
-            DType::F16 => recycle::<f16>(self),
-            DType::F32 => recycle::<f32>(self),
-            DType::F64 => recycle::<f64>(self),
-            DType::C64 => recycle::<Complex32>(self),
-            DType::C128 => recycle::<Complex64>(self),
-        }
+        crate::with_dtype!(self.dtype(), |T| recycle::<T>(self))
     }
 }
 
@@ -223,10 +200,7 @@ impl ArrayValue {
 
     /// A scalar (0-d) value of `dtype`, rounded from `v` as a NumPy cast would.
     pub fn scalar(dtype: DType, v: f64) -> ArrayValue {
-        with_dtype!(dtype, |T| T::wrap(ArrayD::from_elem(
-            IxDyn(&[]),
-            T::from_f64(v)
-        )))
+        ArrayValue::full(dtype, &[], v)
     }
 
     /// An array of `shape` filled with `v` rounded to `dtype`.
@@ -340,26 +314,6 @@ host_from!(bool => Bool, i8 => I8, i16 => I16, i32 => I32, i64 => I64, u8 => U8,
     u32 => U32, u64 => U64, f16 => F16, f32 => F32, f64 => F64, Complex32 => C64, Complex64 => C128);
 
 impl HostArray {
-    /// NumPy's name of the element type (`"uint8"`, `"float64"`, `"bool"`...).
-    pub fn numpy_dtype_name(&self) -> &'static str {
-        match self {
-            HostArray::Bool(_) => "bool",
-            HostArray::I8(_) => "int8",
-            HostArray::I16(_) => "int16",
-            HostArray::I32(_) => "int32",
-            HostArray::I64(_) => "int64",
-            HostArray::U8(_) => "uint8",
-            HostArray::U16(_) => "uint16",
-            HostArray::U32(_) => "uint32",
-            HostArray::U64(_) => "uint64",
-            HostArray::F16(_) => "float16",
-            HostArray::F32(_) => "float32",
-            HostArray::F64(_) => "float64",
-            HostArray::C64(_) => "complex64",
-            HostArray::C128(_) => "complex128",
-        }
-    }
-
     /// The shape.
     pub fn shape(&self) -> Shape {
         let s: &[usize] = match self {
@@ -406,13 +360,7 @@ impl HostArray {
 
 impl From<ArrayValue> for HostArray {
     fn from(mut v: ArrayValue) -> Self {
-        let taken = match v.dtype() {
-            DType::F16 => f16::take(&mut v).map(HostArray::F16),
-            DType::F32 => f32::take(&mut v).map(HostArray::F32),
-            DType::F64 => f64::take(&mut v).map(HostArray::F64),
-            DType::C64 => Complex32::take(&mut v).map(HostArray::C64),
-            DType::C128 => Complex64::take(&mut v).map(HostArray::C128),
-        };
+        let taken = with_dtype!(v.dtype(), |T| T::take(&mut v).map(HostArray::from));
         taken.expect("the variant matches the dtype it reports")
     }
 }
