@@ -1,5 +1,5 @@
 //! The public transformations: `jvp`, `vjp`, `grad`, `value_and_grad`,
-//! `linear_transpose`, and `grad_wrt` for graphs that are already built.
+//! `linear_transpose`, and `vjp_wrt` / `grad_wrt` for graphs that are already built.
 //!
 //! Each traces the function once on fresh parameters shaped like the
 //! primals, transforms the traced graph, and substitutes the primals back.
@@ -7,26 +7,11 @@
 
 use std::collections::HashMap;
 
-use oxla_ir::{DType, ParamId, Tensor, replace_nodes, substitute};
+use oxla_ir::{DType, NodeKey, Tensor, replace_nodes};
 
-use crate::tangent::{Tangent, or_zeros};
+use crate::tangent::{Tangent, binding, keyed, or_zeros, params_like, substitute_split};
 use crate::transpose::transpose_graph;
 use crate::{AutodiffError, Role, jvp::jvp_graph};
-
-fn params_like(values: &[Tensor]) -> Vec<Tensor> {
-    values
-        .iter()
-        .map(|v| Tensor::parameter(v.shape(), v.dtype()))
-        .collect()
-}
-
-fn binding(params: &[Tensor], values: &[Tensor]) -> HashMap<ParamId, Tensor> {
-    params
-        .iter()
-        .zip(values)
-        .filter_map(|(p, v)| p.parameter_id().map(|id| (id, v.clone())))
-        .collect()
-}
 
 /// Check that `given` matches `like` in count, shapes and dtypes.
 fn check_like(
@@ -84,11 +69,7 @@ where
     check_like(Role::Tangent, &types(primals), tangents)?;
     let params = params_like(primals);
     let outputs = f(&params)?;
-    let seeds = params
-        .iter()
-        .map(Tensor::key)
-        .zip(tangents.iter().cloned())
-        .collect();
+    let seeds = keyed(params.iter().zip(tangents.iter().cloned()));
     let out_tangents = jvp_graph(&outputs, &seeds)?;
     let out_tangents = out_tangents
         .into_iter()
@@ -96,11 +77,10 @@ where
         .map(|(t, o)| or_zeros(t, o))
         .collect::<Result<Vec<_>, _>>()
         .map_err(AutodiffError::from)?;
-    let n = outputs.len();
-    let all: Vec<Tensor> = outputs.into_iter().chain(out_tangents).collect();
-    let mut all = substitute(&all, &binding(&params, primals)).map_err(AutodiffError::from)?;
-    let tangents_out = all.split_off(n);
-    Ok((all, tangents_out))
+    Ok(
+        substitute_split(outputs, out_tangents, &binding(&params, primals))
+            .map_err(AutodiffError::from)?,
+    )
 }
 
 /// The reverse-mode derivative of a traced function: call it with
@@ -166,31 +146,23 @@ fn linearize(
 ) -> Result<(Vec<Tensor>, Pullback), AutodiffError> {
     let (unique, slots) = distinct(params);
     let tangent_params = params_like(&unique);
-    let seeds = unique
-        .iter()
-        .map(Tensor::key)
-        .zip(tangent_params.iter().cloned())
-        .collect();
+    let seeds = keyed(unique.iter().zip(tangent_params.iter().cloned()));
     let linear = jvp_graph(&outputs, &seeds)?;
     let present: Vec<Tensor> = linear.iter().flatten().cloned().collect();
-    let n = outputs.len();
-    let all: Vec<Tensor> = outputs.iter().cloned().chain(present).collect();
-    let mut all = substitute(&all, &binding(params, primals))?;
-    let mut present = all.split_off(n).into_iter();
+    let (all, present) = substitute_split(outputs, present, &binding(params, primals))?;
+    let mut present = present.into_iter();
     let linear_outputs = linear
         .iter()
         .map(|t| t.as_ref().and_then(|_| present.next()))
         .collect();
-    Ok((
-        all.clone(),
-        Pullback {
-            outputs: types(&all),
-            inputs: primals.to_vec(),
-            linear_outputs,
-            tangent_params,
-            slots,
-        },
-    ))
+    let pullback = Pullback {
+        outputs: types(&all),
+        inputs: primals.to_vec(),
+        linear_outputs,
+        tangent_params,
+        slots,
+    };
+    Ok((all, pullback))
 }
 
 /// Reverse-mode derivative: `f(primals)` and its [`Pullback`].
@@ -324,16 +296,18 @@ pub fn vjp_wrt(outputs: &[Tensor], wrt: &[Tensor]) -> Result<Pullback, AutodiffE
     if let Some(index) = wrt.iter().position(|w| graph.index_of(w).is_none()) {
         return Err(AutodiffError::NotAnInput { index });
     }
-    let params = params_like(wrt);
-    let cut: HashMap<_, _> = wrt
-        .iter()
-        .map(Tensor::key)
-        .zip(params.iter().cloned())
-        .collect();
-    let traced = replace_nodes(outputs, |t| cut.get(&t.key()).cloned())?;
     // A tensor listed twice is one input: both entries name the same
     // parameter, and `linearize` gives both places the same cotangent.
-    let params: Vec<Tensor> = wrt.iter().map(|w| cut[&w.key()].clone()).collect();
+    let mut cut: HashMap<NodeKey, Tensor> = HashMap::new();
+    let params: Vec<Tensor> = wrt
+        .iter()
+        .map(|w| {
+            cut.entry(w.key())
+                .or_insert_with(|| Tensor::parameter(w.shape(), w.dtype()))
+                .clone()
+        })
+        .collect();
+    let traced = replace_nodes(outputs, |t| cut.get(&t.key()).cloned())?;
     Ok(linearize(&params, traced, wrt)?.1)
 }
 
@@ -359,17 +333,10 @@ pub fn grad_wrt(output: &Tensor, wrt: &[Tensor]) -> Result<Vec<Tensor>, Autodiff
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use oxla_ir::{Bindings, Tensor, evaluate};
+    use oxla_ir::Tensor;
 
     use super::*;
-
-    fn values(ts: &[Tensor]) -> Vec<Vec<f64>> {
-        evaluate(ts, &Bindings::new())
-            .unwrap()
-            .iter()
-            .map(|v| v.as_array::<f64>().unwrap().iter().copied().collect())
-            .collect()
-    }
+    use crate::test_util::values;
 
     /// A tensor listed twice in `wrt` is one input: both places get its
     /// whole gradient (as `torch.autograd.grad` does), not a split of it.

@@ -7,8 +7,6 @@
 //! non-linear and goes through the lowered primitives. Any other composite
 //! is differentiated and transposed through its lowering.
 
-use std::collections::HashMap;
-
 use oxla_ir::{Op, Tensor};
 use oxla_lower::GradientOp;
 
@@ -18,7 +16,7 @@ use crate::{AutodiffError, jvp, transpose};
 /// JVP of a composite node.
 pub(crate) fn jvp_composite(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
     match gradient_op(node) {
-        Some(op) => jvp_gradient(node, op, tangents),
+        Some(_) => jvp_gradient(node, tangents),
         None => jvp_through_lowering(node, tangents),
     }
 }
@@ -44,11 +42,7 @@ fn gradient_op(node: &Tensor) -> Option<GradientOp> {
 
 /// `d G(f; x) = G(df; x) + (dG/dx) dx`: the op itself on `df` (it is linear in
 /// `f`), plus the lowered primitives' JVP in the step or coordinates `x`.
-fn jvp_gradient(
-    node: &Tensor,
-    _op: GradientOp,
-    tangents: &[Tangent],
-) -> Result<Tangent, AutodiffError> {
+fn jvp_gradient(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
     let in_f = match &tangents[0] {
         Some(df) => {
             let mut inputs = node.inputs().to_vec();
@@ -88,25 +82,18 @@ fn transpose_gradient(
 /// Lower the node with fresh parameters for its operands, take the JVP of
 /// the lowering, and put the real operands back.
 fn jvp_through_lowering(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
-    let params: Vec<Tensor> = node
-        .inputs()
-        .iter()
-        .map(|t| Tensor::parameter(t.shape(), t.dtype()))
-        .collect();
+    let params = tangent::params_like(node.inputs());
     let lowered = node.with_inputs(&params)?.lower_composite()?;
-    let seeds: HashMap<_, _> = params
-        .iter()
-        .zip(tangents)
-        .filter_map(|(p, t)| t.as_ref().map(|t| (p.key(), t.clone())))
-        .collect();
+    let seeds = tangent::keyed(
+        params
+            .iter()
+            .zip(tangents)
+            .filter_map(|(p, t)| t.clone().map(|t| (p, t))),
+    );
     let Some(t) = jvp::jvp_graph(&[lowered], &seeds)?.remove(0) else {
         return Ok(None);
     };
-    let back: HashMap<_, _> = params
-        .iter()
-        .zip(node.inputs())
-        .filter_map(|(p, x)| p.parameter_id().map(|id| (id, x.clone())))
-        .collect();
+    let back = tangent::binding(&params, node.inputs());
     Ok(Some(oxla_ir::substitute(&[t], &back)?.remove(0)))
 }
 

@@ -55,3 +55,20 @@ pub use api::{
     LinearTranspose, Pullback, grad, grad_wrt, jvp, linear_transpose, value_and_grad, vjp, vjp_wrt,
 };
 pub use error::{AutodiffError, Role};
+
+/// Helpers shared by the unit tests.
+#[cfg(test)]
+mod test_util {
+    #![allow(clippy::unwrap_used)]
+
+    use oxla_ir::{Bindings, Tensor, evaluate};
+
+    /// The f64 elements of each tensor, evaluated by the interpreter.
+    pub(crate) fn values(ts: &[Tensor]) -> Vec<Vec<f64>> {
+        evaluate(ts, &Bindings::new())
+            .unwrap()
+            .iter()
+            .map(|v| v.as_array::<f64>().unwrap().iter().copied().collect())
+            .collect()
+    }
+}

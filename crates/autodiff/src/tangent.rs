@@ -2,7 +2,9 @@
 //! zero. Zeros are never computed; they are materialized only when a public
 //! API must return a tensor.
 
-use oxla_ir::{DType, IrError, Tensor};
+use std::collections::HashMap;
+
+use oxla_ir::{DType, IrError, NodeKey, ParamId, Tensor, substitute};
 
 /// A tangent or cotangent; `None` is a symbolic zero.
 pub(crate) type Tangent = Option<Tensor>;
@@ -14,6 +16,45 @@ pub(crate) fn add(a: Tangent, b: Tangent) -> Result<Tangent, IrError> {
         (a, None) => a,
         (None, b) => b,
     })
+}
+
+/// A fresh parameter shaped like each of `values`, to trace a function on.
+pub(crate) fn params_like(values: &[Tensor]) -> Vec<Tensor> {
+    values
+        .iter()
+        .map(|v| Tensor::parameter(v.shape(), v.dtype()))
+        .collect()
+}
+
+/// Each parameter bound to its value, to substitute the values back after tracing.
+pub(crate) fn binding(params: &[Tensor], values: &[Tensor]) -> HashMap<ParamId, Tensor> {
+    params
+        .iter()
+        .zip(values)
+        .filter_map(|(p, v)| p.parameter_id().map(|id| (id, v.clone())))
+        .collect()
+}
+
+/// Nodes keyed by identity, each mapped to its partner: the seeds of a
+/// JVP (node -> tangent) or the nodes to cut out of a graph.
+pub(crate) fn keyed<'a>(
+    pairs: impl IntoIterator<Item = (&'a Tensor, Tensor)>,
+) -> HashMap<NodeKey, Tensor> {
+    pairs.into_iter().map(|(n, p)| (n.key(), p)).collect()
+}
+
+/// `substitute` over `first` and `second` together (sharing every node they
+/// have in common), split back into the two lists.
+pub(crate) fn substitute_split(
+    first: Vec<Tensor>,
+    second: Vec<Tensor>,
+    bind: &HashMap<ParamId, Tensor>,
+) -> Result<(Vec<Tensor>, Vec<Tensor>), IrError> {
+    let n = first.len();
+    let all: Vec<Tensor> = first.into_iter().chain(second).collect();
+    let mut all = substitute(&all, bind)?;
+    let second = all.split_off(n);
+    Ok((all, second))
 }
 
 /// A materialized zero of the given type (a broadcast scalar, never an allocation in a fused plan).

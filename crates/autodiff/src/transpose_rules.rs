@@ -251,15 +251,8 @@ mod tests {
     use oxla_ir::num_complex::Complex64;
     use oxla_ir::{ArrayValue, Bindings, DType, Tensor, evaluate};
 
+    use crate::test_util::values;
     use crate::{AutodiffError, linear_transpose};
-
-    fn values(ts: &[Tensor]) -> Vec<Vec<f64>> {
-        evaluate(ts, &Bindings::new())
-            .unwrap()
-            .iter()
-            .map(|v| v.as_array::<f64>().unwrap().iter().copied().collect())
-            .collect()
-    }
 
     fn lit(shape: &[usize], data: Vec<f64>) -> Tensor {
         Tensor::literal(ArrayValue::from(

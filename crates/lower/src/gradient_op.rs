@@ -52,8 +52,8 @@ pub enum SpacingKind {
 ///
 /// Inputs: `[f]` for [`SpacingKind::Weak`], `[f, step]` or `[f, coords]`
 /// otherwise. The output has `f`'s shape and dtype. Both directions lower to
-/// slice/pad/sub/mul/div/add/convert primitives, from one shared stencil
-/// description. `G` is linear in `f` for fixed spacing; `G^T` is its exact
+/// slice/pad/sub/mul/div/add/neg/convert/broadcast_in_dim primitives, from
+/// one shared stencil description. `G` is linear in `f` for fixed spacing; `G^T` is its exact
 /// transpose, which is what differentiation rules rely on.
 ///
 /// ```

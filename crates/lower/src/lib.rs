@@ -8,11 +8,11 @@
 //!   one scalar for all axes, evenly spaced literal coordinates reduced to
 //!   their step, 0-d arrays as strong (promoting) steps.
 //! - [`gradient`] turns a spec into one [`GradientOp`] composite per axis.
-//! - [`GradientOp`] lowers to slice/pad/sub/mul/div/add/convert primitives as
-//!   `jax.numpy.gradient` does, but assembles the edges and the interior with
-//!   `pad` (value `-0.0`) and `add` instead of a concatenate, so that every
-//!   transpose is another pad or slice. The same op with `adjoint: true` is
-//!   the adjoint stencil `G^T`.
+//! - [`GradientOp`] lowers to slice/pad/sub/mul/div/add/neg/convert and
+//!   broadcast_in_dim primitives as `jax.numpy.gradient` does, but assembles
+//!   the edges and the interior with `pad` (value `-0.0`) and `add` instead
+//!   of a concatenate, so that every transpose is another pad or slice. The
+//!   same op with `adjoint: true` is the adjoint stencil `G^T`.
 //!
 //! ```
 //! use oxla_ir::{evaluate, Bindings, Tensor};

@@ -12,14 +12,20 @@ use crate::gradient_op::SpacingKind;
 
 /// How one group of output rows is computed from `f`.
 enum Form {
-    /// `(f[i + plus] - f[i + minus]) / divisor`
-    Difference {
-        plus: usize,
-        minus: usize,
-        divisor: Tensor,
-    },
+    /// `(f[i + plus] - f[i]) / divisor`
+    Difference { plus: usize, divisor: Tensor },
     /// `sum_k coef_k * f[i + offset_k]`, summed left to right
     Weighted { taps: Vec<(usize, Tensor)> },
+}
+
+impl Form {
+    /// The largest offset the form reads.
+    fn reach(&self) -> usize {
+        match self {
+            Form::Difference { plus, .. } => *plus,
+            Form::Weighted { taps } => taps.iter().map(|&(k, _)| k).max().unwrap_or(0),
+        }
+    }
 }
 
 /// Output rows `rows` read `f` at `rows.start - shift + offset` (offsets
@@ -69,72 +75,26 @@ impl Stencil {
             }
         };
         let to_compute = |t: Tensor| t.convert(compute);
-        let mut groups = Vec::with_capacity(3);
-        match coefs.first {
-            EdgeCoefs::Divide(d) => groups.push(RowGroup {
-                rows: 0..1,
-                shift: 0,
-                form: Form::Difference {
-                    plus: 1,
-                    minus: 0,
-                    divisor: to_compute(d)?,
-                },
-            }),
-            EdgeCoefs::Weights([a, b, c]) => groups.push(RowGroup {
-                rows: 0..1,
-                shift: 0,
-                form: Form::Weighted {
-                    taps: vec![
-                        (0, to_compute(a)?),
-                        (1, to_compute(b)?),
-                        (2, to_compute(c)?),
-                    ],
-                },
-            }),
-        }
-        if n >= 3 {
-            let form = match coefs.interior {
-                InteriorCoefs::Divide(d) => Form::Difference {
-                    plus: 2,
-                    minus: 0,
-                    divisor: to_compute(d)?,
-                },
-                InteriorCoefs::Weights([a, b, c]) => Form::Weighted {
-                    taps: vec![
-                        (0, to_compute(a)?),
-                        (1, to_compute(b)?),
-                        (2, to_compute(c)?),
-                    ],
-                },
-            };
+        // the first row reads forward, the interior is centred, the last row reads backward
+        let first = coefs.first.into_form(1, to_compute)?;
+        let mut groups = vec![RowGroup {
+            rows: 0..1,
+            shift: 0,
+            form: first,
+        }];
+        if let (Some(interior), true) = (coefs.interior, n >= 3) {
             groups.push(RowGroup {
                 rows: 1..n - 1,
                 shift: 1,
-                form,
+                form: interior.into_form(2, to_compute)?,
             });
         }
-        match coefs.last {
-            EdgeCoefs::Divide(d) => groups.push(RowGroup {
-                rows: n - 1..n,
-                shift: 1,
-                form: Form::Difference {
-                    plus: 1,
-                    minus: 0,
-                    divisor: to_compute(d)?,
-                },
-            }),
-            EdgeCoefs::Weights([a, b, c]) => groups.push(RowGroup {
-                rows: n - 1..n,
-                shift: 2,
-                form: Form::Weighted {
-                    taps: vec![
-                        (0, to_compute(a)?),
-                        (1, to_compute(b)?),
-                        (2, to_compute(c)?),
-                    ],
-                },
-            }),
-        }
+        let last = coefs.last.into_form(1, to_compute)?;
+        groups.push(RowGroup {
+            rows: n - 1..n,
+            shift: last.reach(),
+            form: last,
+        });
         Ok(Stencil {
             axis,
             n,
@@ -154,32 +114,23 @@ impl Stencil {
             let start = g.rows.start - g.shift;
             let tap = |offset: usize| f.slice_axis(self.axis, start + offset, start + offset + len);
             let value = match &g.form {
-                Form::Difference {
-                    plus,
-                    minus,
-                    divisor,
-                } => {
-                    let diff = tap(*plus)?.sub(&tap(*minus)?)?.convert(self.compute)?;
+                Form::Difference { plus, divisor } => {
+                    let diff = tap(*plus)?.sub(&tap(0)?)?.convert(self.compute)?;
                     diff.div(&self.spread(divisor, diff.shape())?)?
                 }
                 Form::Weighted { taps } => {
                     let mut acc: Option<Tensor> = None;
                     for (offset, coef) in taps {
                         let x = tap(*offset)?.convert(self.compute)?;
-                        let term = self.spread(coef, x.shape())?.mul(&x)?;
-                        acc = Some(match acc {
-                            Some(a) => a.add(&term)?,
-                            None => term,
-                        });
+                        accumulate(&mut acc, self.spread(coef, x.shape())?.mul(&x)?)?;
                     }
                     acc.expect("weighted groups have three taps")
                 }
             };
-            let placed = self.place(&value.convert(self.out)?, g.rows.start)?;
-            total = Some(match total {
-                Some(t) => t.add(&placed)?,
-                None => placed,
-            });
+            accumulate(
+                &mut total,
+                self.place(&value.convert(self.out)?, g.rows.start)?,
+            )?;
         }
         Ok(total.expect("every stencil has its two edge groups"))
     }
@@ -188,29 +139,19 @@ impl Stencil {
     /// `f` positions it read, in the order of the groups and their taps.
     pub(crate) fn apply_adjoint(&self, ct: &Tensor) -> Result<Tensor, IrError> {
         let mut total: Option<Tensor> = None;
-        let mut add = |t: Tensor| -> Result<(), IrError> {
-            total = Some(match total.take() {
-                Some(s) => s.add(&t)?,
-                None => t,
-            });
-            Ok(())
-        };
+        let mut add = |t: Tensor| accumulate(&mut total, t);
         for g in &self.groups {
             let rows = ct
                 .slice_axis(self.axis, g.rows.start, g.rows.end)?
                 .convert(self.compute)?;
             let start = g.rows.start - g.shift;
             match &g.form {
-                Form::Difference {
-                    plus,
-                    minus,
-                    divisor,
-                } => {
+                Form::Difference { plus, divisor } => {
                     let q = rows
                         .div(&self.spread(divisor, rows.shape())?)?
                         .convert(self.out)?;
                     add(self.place(&q, start + plus)?)?;
-                    add(self.place(&q.neg()?, start + minus)?)?;
+                    add(self.place(&q.neg()?, start)?)?;
                 }
                 Form::Weighted { taps } => {
                     for (offset, coef) in taps {
@@ -240,25 +181,55 @@ impl Stencil {
     }
 }
 
-enum EdgeCoefs {
-    /// `(f[1] - f[0]) / d`
+/// `sum += t`, starting the sum at the first term.
+fn accumulate(total: &mut Option<Tensor>, t: Tensor) -> Result<(), IrError> {
+    *total = Some(match total.take() {
+        Some(s) => s.add(&t)?,
+        None => t,
+    });
+    Ok(())
+}
+
+/// The coefficients of one group of rows.
+enum Coefs {
+    /// A difference over `span` rows, divided: `(f[1] - f[0]) / d` at the
+    /// edges, `(f[i+1] - f[i-1]) / d` inside.
     Divide(Tensor),
-    /// `a*f[0] + b*f[1] + c*f[2]`
+    /// Three weights on consecutive rows: `a*f[0] + b*f[1] + c*f[2]` at the
+    /// edges, `a*f[i-1] + b*f[i] + c*f[i+1]` inside (1-d coefficient arrays).
     Weights([Tensor; 3]),
 }
 
-enum InteriorCoefs {
-    /// `(f[i+1] - f[i-1]) / d`
-    Divide(Tensor),
-    /// `a*f[i-1] + b*f[i] + c*f[i+1]` (1-d coefficient arrays)
-    Weights([Tensor; 3]),
+impl Coefs {
+    /// The form of a group whose difference spans `span` rows, with its
+    /// coefficients converted by `to_compute`.
+    fn into_form(
+        self,
+        span: usize,
+        to_compute: impl Fn(Tensor) -> Result<Tensor, IrError>,
+    ) -> Result<Form, IrError> {
+        Ok(match self {
+            Coefs::Divide(d) => Form::Difference {
+                plus: span,
+                divisor: to_compute(d)?,
+            },
+            Coefs::Weights([a, b, c]) => Form::Weighted {
+                taps: vec![
+                    (0, to_compute(a)?),
+                    (1, to_compute(b)?),
+                    (2, to_compute(c)?),
+                ],
+            },
+        })
+    }
 }
 
 /// The coefficient nodes, each in the dtype NumPy computes it in.
 struct Coefficients {
-    first: EdgeCoefs,
-    interior: InteriorCoefs,
-    last: EdgeCoefs,
+    first: Coefs,
+    /// `None` when the coordinates have no interior rows (fewer than three points).
+    interior: Option<Coefs>,
+    last: Coefs,
 }
 
 impl Coefficients {
@@ -267,15 +238,15 @@ impl Coefficients {
     fn weak(out: DType, h: f64, edge_order: EdgeOrder) -> Coefficients {
         let s = |v: f64| Tensor::scalar(out, v);
         let (first, last) = match edge_order {
-            EdgeOrder::One => (EdgeCoefs::Divide(s(h)), EdgeCoefs::Divide(s(h))),
+            EdgeOrder::One => (Coefs::Divide(s(h)), Coefs::Divide(s(h))),
             EdgeOrder::Two => (
-                EdgeCoefs::Weights([s(-1.5 / h), s(2. / h), s(-0.5 / h)]),
-                EdgeCoefs::Weights([s(0.5 / h), s(-2. / h), s(1.5 / h)]),
+                Coefs::Weights([s(-1.5 / h), s(2. / h), s(-0.5 / h)]),
+                Coefs::Weights([s(0.5 / h), s(-2. / h), s(1.5 / h)]),
             ),
         };
         Coefficients {
             first,
-            interior: InteriorCoefs::Divide(s(2. * h)),
+            interior: Some(Coefs::Divide(s(2. * h))),
             last,
         }
     }
@@ -286,15 +257,15 @@ impl Coefficients {
         let c = |v: f64| Tensor::scalar(h.dtype(), v);
         let over_h = |v: f64| c(v).div(h);
         let (first, last) = match edge_order {
-            EdgeOrder::One => (EdgeCoefs::Divide(h.clone()), EdgeCoefs::Divide(h.clone())),
+            EdgeOrder::One => (Coefs::Divide(h.clone()), Coefs::Divide(h.clone())),
             EdgeOrder::Two => (
-                EdgeCoefs::Weights([over_h(-1.5)?, over_h(2.)?, over_h(-0.5)?]),
-                EdgeCoefs::Weights([over_h(0.5)?, over_h(-2.)?, over_h(1.5)?]),
+                Coefs::Weights([over_h(-1.5)?, over_h(2.)?, over_h(-0.5)?]),
+                Coefs::Weights([over_h(0.5)?, over_h(-2.)?, over_h(1.5)?]),
             ),
         };
         Ok(Coefficients {
             first,
-            interior: InteriorCoefs::Divide(c(2.).mul(h)?),
+            interior: Some(Coefs::Divide(c(2.).mul(h)?)),
             last,
         })
     }
@@ -311,16 +282,12 @@ impl Coefficients {
             let a = d2.neg()?.div(&d1.mul(&d1.add(&d2)?)?)?;
             let b = d2.sub(&d1)?.div(&d1.mul(&d2)?)?;
             let c = d1.div(&d2.mul(&d1.add(&d2)?)?)?;
-            InteriorCoefs::Weights([a, b, c])
+            Some(Coefs::Weights([a, b, c]))
         } else {
-            // no interior rows; never read
-            InteriorCoefs::Divide(d(0, 1)?)
+            None
         };
         let (first, last) = match edge_order {
-            EdgeOrder::One => (
-                EdgeCoefs::Divide(d(0, 1)?),
-                EdgeCoefs::Divide(d(n - 2, n - 1)?),
-            ),
+            EdgeOrder::One => (Coefs::Divide(d(0, 1)?), Coefs::Divide(d(n - 2, n - 1)?)),
             EdgeOrder::Two => {
                 let (d1, d2) = (d(0, 1)?, d(1, 2)?);
                 // a = -(2. * dx1 + dx2) / (dx1 * (dx1 + dx2)); b = (dx1 + dx2) / (dx1 * dx2);
@@ -341,7 +308,7 @@ impl Coefficients {
                     d2.add(&d1)?.neg()?.div(&d1.mul(&d2)?)?,
                     two.mul(&d2)?.add(&d1)?.div(&d2.mul(&d1.add(&d2)?)?)?,
                 ];
-                (EdgeCoefs::Weights(first), EdgeCoefs::Weights(last))
+                (Coefs::Weights(first), Coefs::Weights(last))
             }
         };
         Ok(Coefficients {
