@@ -26,6 +26,18 @@ pub const CHUNK: usize = 1024;
 /// Independent accumulators inside a chunk.
 pub const LANES: usize = 8;
 
+/// Which of the two orders above a `reduce_sum` over `axes` (increasing, as
+/// the op requires) of a rank-`ndim` operand follows: true when the
+/// innermost axis is reduced.
+///
+/// ```
+/// assert!(oxla_ir::reduce::innermost_reduced(&[0, 2], 3));
+/// assert!(!oxla_ir::reduce::innermost_reduced(&[0, 1], 3));
+/// ```
+pub fn innermost_reduced(axes: &[usize], ndim: usize) -> bool {
+    ndim > 0 && axes.last() == Some(&(ndim - 1))
+}
+
 /// Combine the lane accumulators of a chunk: `((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7))`.
 #[inline]
 pub fn combine_lanes<T: Element>(l: [T; LANES]) -> T {

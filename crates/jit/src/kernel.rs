@@ -33,7 +33,7 @@ pub(crate) struct ReduceSpec {
 impl ReduceSpec {
     /// The innermost iteration axis is summed (chunks and lanes), rather than kept.
     pub fn innermost_reduced(&self, it_ndim: usize) -> bool {
-        it_ndim > 0 && self.axes.last() == Some(&(it_ndim - 1))
+        oxla_ir::reduce::innermost_reduced(&self.axes, it_ndim)
     }
 }
 
@@ -65,7 +65,7 @@ pub(crate) struct FusedKernel {
     /// A reduction keeps the innermost axis and sums outer ones: rows must
     /// be visited in order by one worker.
     pub sequential: bool,
-    /// The buffers read (for plan summaries).
+    /// The buffers read (by the executor, for release, and in plan summaries).
     pub reads: Vec<usize>,
     /// Segments per iteration axis (`cuts[d].len() - 1`).
     pub segments: Vec<usize>,
@@ -74,7 +74,7 @@ pub(crate) struct FusedKernel {
     /// Per view, its stride along the last outer axis (0 if there is none).
     pub line_stride: Vec<i64>,
     /// The longest tile this kernel runs: registers need no more elements
-    /// (a 6-element gradient should not allocate 256-element registers).
+    /// (a 6-element gradient should not allocate 512-element registers).
     pub tile_len: usize,
 }
 
@@ -215,7 +215,7 @@ impl FusedKernel {
         let col_stride = stride_along(it_ndim.checked_sub(1));
         let line_stride = stride_along(it_ndim.checked_sub(2));
         Ok(FusedKernel {
-            segments: cuts.iter().map(|c| c.len() - 1).collect(),
+            segments,
             col_stride,
             line_stride,
             tile_len: row_len.max(column_len).clamp(1, max_tile),

@@ -23,6 +23,19 @@ pub(crate) enum BinOp {
     Div,
 }
 
+impl BinOp {
+    /// `x op y` with the interpreter's element arithmetic (tile loops
+    /// hoist this match out of their inner loop instead).
+    pub fn apply<T: oxla_ir::Element>(self, x: T, y: T) -> T {
+        match self {
+            BinOp::Add => x.add(y),
+            BinOp::Sub => x.sub(y),
+            BinOp::Mul => x.mul(y),
+            BinOp::Div => x.div(y),
+        }
+    }
+}
+
 /// A kernel expression node.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum KOp {

@@ -17,8 +17,10 @@
 //!   program (`program`) has no bounds checks or branches, and the `-0.0`
 //!   padding of `gradient`'s assembly folds away exactly.
 //! - **execution** (`exec`): each box runs along the innermost axis in tiles
-//!   of [`TILE_BYTES`] per register, one instruction (primitive) at a time over slices;
-//!   contiguous loads are read in place, row-uniform values are scalars.
+//!   of [`TILE_BYTES`] per register, one instruction (primitive) at a time
+//!   over slices (boxes at most `NARROW` wide, the edges of a stencil, run
+//!   their tiles down the rows instead); contiguous loads are read in place,
+//!   values uniform along a row segment are scalars computed once for it.
 //!   Rayon runs fixed work items (independent of the thread count), and
 //!   reductions follow `oxla_ir::reduce`'s single order.
 //!

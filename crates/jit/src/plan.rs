@@ -8,7 +8,7 @@
 //! - it is the operand of a reshape that is not a view (anything beyond
 //!   adding or removing unit axes), or of a pad with interior padding (run by
 //!   the reference interpreter, which is exact by definition);
-//! - it is a small computed array broadcast at least 8-fold (the coefficient
+//! - it is a computed array broadcast at least 8-fold (the coefficient
 //!   arrays of coordinate spacing): computing it once is cheaper than in
 //!   every element of its consumer;
 //! - it is reached through too many distinct views, or too deep: recomputing
@@ -50,9 +50,9 @@ pub(crate) enum Step {
 /// captured at compile time), then computed nodes.
 #[derive(Debug)]
 pub struct Executable {
-    pub(crate) args: Vec<(Vec<usize>, DType)>,
+    /// Arguments are the first buffers.
+    pub(crate) arg_count: usize,
     pub(crate) constants: Vec<Arc<ArrayValue>>,
-    pub(crate) buffer_count: usize,
     pub(crate) steps: Vec<Step>,
     /// After step `i`, the buffers no later step or output needs.
     pub(crate) release: Vec<Vec<usize>>,
@@ -118,7 +118,7 @@ impl Executable {
 
     /// The arguments' shapes and dtypes, in order.
     pub fn arg_types(&self) -> &[(Vec<usize>, DType)] {
-        &self.args
+        &self.buffer_types[..self.arg_count]
     }
 }
 
@@ -271,10 +271,9 @@ fn plan(
             match t.op() {
                 Op::ReduceSum { axes } => {
                     let x = &t.inputs()[0];
-                    let innermost = x.ndim() > 0 && axes.last() == Some(&(x.ndim() - 1));
                     let kind = GroupKind::Kernel {
                         shape: x.shape().to_vec(),
-                        sequential: !innermost,
+                        sequential: !oxla_ir::reduce::innermost_reduced(axes, x.ndim()),
                     };
                     (
                         kind,
@@ -355,12 +354,8 @@ fn plan(
         }
     }
     Ok(Ok(Executable {
-        args: args
-            .iter()
-            .map(|a| (a.shape().to_vec(), a.dtype()))
-            .collect(),
+        arg_count: args.len(),
         constants,
-        buffer_count: buffer_types.len(),
         steps,
         release,
         outputs,

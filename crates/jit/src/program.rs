@@ -526,6 +526,11 @@ fn specialize(
                     !node.dtype.is_complex()
                         && matches!(spec.nodes[i].0, PNode::Const(c) if c.re == 1.0 && c.im == 0.0)
                 };
+                // x / 2^k == x * 2^-k bit for bit: both are the correctly rounded x·2^-k.
+                let reciprocal = match (&spec.nodes[b].0, op) {
+                    (PNode::Const(c), BinOp::Div) => exact_reciprocal(*c, node.dtype),
+                    _ => None,
+                };
                 match (&spec.nodes[a].0, &spec.nodes[b].0) {
                     // x + -0.0 == x and x * 1 == x exactly, except that the
                     // operation would quiet a signaling NaN: fold only when x
@@ -538,11 +543,7 @@ fn specialize(
                         let v = fold_binary(*op, node.dtype, *x, *y);
                         push(spec, PNode::Const(v), node.dtype, Class::Const)
                     }
-                    (_, PNode::Const(c))
-                        if *op == BinOp::Div && exact_reciprocal(*c, node.dtype).is_some() =>
-                    {
-                        // x / 2^k == x * 2^-k bit for bit: both are the correctly rounded x·2^-k.
-                        let r = exact_reciprocal(*c, node.dtype).unwrap_or(*c);
+                    (_, PNode::Const(_)) if let Some(r) = reciprocal => {
                         let r = push(spec, PNode::Const(r), node.dtype, Class::Const);
                         push(
                             spec,
@@ -612,14 +613,7 @@ fn exact_reciprocal(c: Complex64, dtype: DType) -> Option<Complex64> {
 
 fn fold_binary(op: BinOp, dtype: DType, x: Complex64, y: Complex64) -> Complex64 {
     with_dtype!(dtype, |T| {
-        let (x, y) = (T::from_c128(x), T::from_c128(y));
-        let v = match op {
-            BinOp::Add => x.add(y),
-            BinOp::Sub => x.sub(y),
-            BinOp::Mul => x.mul(y),
-            BinOp::Div => x.div(y),
-        };
-        v.to_c128()
+        op.apply(T::from_c128(x), T::from_c128(y)).to_c128()
     })
 }
 

@@ -50,7 +50,7 @@ impl PlanSummary {
 impl Executable {
     /// What the plan does, for people and for tests.
     pub fn summary(&self) -> PlanSummary {
-        let leaves = self.args.len() + self.constants.len();
+        let leaves = self.arg_count + self.constants.len();
         let bytes = |b: usize| {
             let (shape, dtype) = &self.buffer_types[b];
             shape.iter().product::<usize>() * dtype.size_bytes()
@@ -102,7 +102,7 @@ impl Executable {
             .collect();
         PlanSummary {
             kernels,
-            args: self.args.len(),
+            args: self.arg_count,
         }
     }
 }

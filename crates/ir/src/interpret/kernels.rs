@@ -111,7 +111,7 @@ pub(super) fn reduce_sum<T: Element>(a: &ArrayD<T>, axes: &[usize]) -> ArrayD<T>
     let moved = transpose(a, &perm);
     let out_shape: Vec<usize> = kept.iter().map(|&d| a.shape()[d]).collect();
     let block: usize = axes.iter().map(|&d| a.shape()[d]).product();
-    let innermost_reduced = ndim > 0 && axes.contains(&(ndim - 1));
+    let innermost_reduced = crate::reduce::innermost_reduced(axes, ndim);
     let row_len = if ndim > 0 { a.shape()[ndim - 1] } else { 1 };
     let data = moved.as_slice().expect("standard layout");
     let sums: Vec<T> = if block == 0 {

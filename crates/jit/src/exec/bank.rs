@@ -74,6 +74,16 @@ impl<T: TileElem> Bank<T> {
     }
 }
 
+impl<T> Bank<T> {
+    /// Free everything but the finished reduction results.
+    fn keep_results_only(&mut self) {
+        self.vectors = Vec::new();
+        self.scalars = Vec::new();
+        self.lanes = Vec::new();
+        self.row_partials = Vec::new();
+    }
+}
+
 /// One [`Bank`] per dtype.
 pub(crate) struct Banks {
     pub f16: Bank<f16>,
@@ -94,6 +104,18 @@ impl Banks {
             c64: Bank::new(b(3).0, b(3).1, reductions, tile),
             c128: Bank::new(b(4).0, b(4).1, reductions, tile),
         }
+    }
+
+    /// A finished work item's banks with only what its reductions produced
+    /// (`partials`, `sums`), so that items waiting to be folded do not each
+    /// hold a full set of tile registers.
+    pub fn into_results(mut self) -> Banks {
+        self.f16.keep_results_only();
+        self.f32.keep_results_only();
+        self.f64.keep_results_only();
+        self.c64.keep_results_only();
+        self.c128.keep_results_only();
+        self
     }
 }
 

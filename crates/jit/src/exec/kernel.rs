@@ -299,35 +299,21 @@ fn run_item(
                 continue;
             }
             let boxed = box_outer * nseg + s;
-            if let (Some(column), true) = (k.box_column_program[boxed], run > 1) {
-                let program = &k.programs[column as usize];
-                for c in lo..hi {
-                    for r0 in (0..run).step_by(k.tile_len) {
-                        for v in 0..bases.len() {
-                            bases[v] = row_bases[v]
-                                + line_stride[v] * r0 as i64
-                                + col_stride[v] * c as i64;
-                        }
-                        let tile = Tile {
-                            inputs,
-                            views: &k.views,
-                            bases: &bases,
-                            pos: (row + r0) * row_len + c - origin,
-                            out_stride: row_len,
-                            column: true,
-                            col: c,
-                            len: k.tile_len.min(run - r0),
-                            run_row: r0,
-                            sum_rows: &sum_rows,
-                        };
-                        run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
-                    }
-                }
-                continue;
-            }
-            let program = &k.programs[k.box_program[boxed] as usize];
-            for r in 0..run {
-                for c in (lo..hi).step_by(k.tile_len) {
+            let (program, column) = match (k.box_column_program[boxed], run > 1) {
+                (Some(p), true) => (p, true),
+                _ => (k.box_program[boxed], false),
+            };
+            let program = &k.programs[program as usize];
+            // Tiles run along lines: down the columns of the run's rows
+            // (column tiles), or along each row.
+            let (lines, along) = if column {
+                (lo..hi, 0..run)
+            } else {
+                (0..run, lo..hi)
+            };
+            for line in lines {
+                for (i, at) in along.clone().step_by(k.tile_len).enumerate() {
+                    let (r, c) = if column { (at, line) } else { (line, at) };
                     for v in 0..bases.len() {
                         bases[v] =
                             row_bases[v] + line_stride[v] * r as i64 + col_stride[v] * c as i64;
@@ -337,14 +323,22 @@ fn run_item(
                         views: &k.views,
                         bases: &bases,
                         pos: (row + r) * row_len + c - origin,
-                        out_stride: 1,
-                        column: false,
+                        out_stride: if column { row_len } else { 1 },
+                        column,
                         col: c,
-                        len: k.tile_len.min(hi - c),
+                        len: k.tile_len.min(along.end - at),
                         run_row: r,
                         sum_rows: &sum_rows,
                     };
-                    run_program(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                    // values uniform along the tile are uniform along the line too
+                    if i == 0 {
+                        for instr in &program.scalar {
+                            exec_scalar(instr, &mut banks, &tile)?;
+                        }
+                    }
+                    for instr in &program.vector {
+                        exec_vector(instr, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                    }
                 }
             }
         }
@@ -379,24 +373,7 @@ fn run_item(
         }
     }
     // Only reductions need anything back from an item.
-    Ok((!k.reductions.is_empty()).then_some(banks))
-}
-
-/// The scalar part of a program (values uniform along the tile), then its vector part.
-fn run_program(
-    program: &crate::program::Program,
-    banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
-    cursors: &mut [Vec<ChunkCursor>],
-    tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
-    for instr in &program.scalar {
-        exec_scalar(instr, banks, tile)?;
-    }
-    for instr in &program.vector {
-        exec_vector(instr, banks, outs, cursors, tile)?;
-    }
-    Ok(())
+    Ok((!k.reductions.is_empty()).then(|| banks.into_results()))
 }
 
 fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i64), Fault> {
@@ -553,31 +530,27 @@ fn exec_vector(
 fn store<T: TileElem>(
     out: u16,
     a: VSrc,
-    banks: &Banks,
+    banks: &mut Banks,
     outs: &mut [OutSlice<'_>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
+    if tile.out_stride == 1 {
+        return with_dst::<T>(VDst::Out(out), banks, outs, tile, |dst, banks| {
+            tile::copy(dst, src::<T>(a, banks, tile)?);
+            Ok(())
+        });
+    }
     let values = src::<T>(a, banks, tile)?;
     let o = outs
         .get_mut(out as usize)
         .and_then(|s| T::out(s))
         .ok_or(Fault("no such output"))?;
-    if tile.out_stride == 1 {
-        let dst = o
-            .get_mut(tile.pos..tile.pos + tile.len)
-            .ok_or(Fault("output tile out of range"))?;
-        tile::copy(dst, values);
-    } else {
-        let last = tile.pos + (tile.len.max(1) - 1) * tile.out_stride;
-        if last >= o.len() {
-            return Err(Fault("output column out of range"));
-        }
-        for k in 0..tile.len {
-            o[tile.pos + k * tile.out_stride] = match values {
-                Src::Slice(v) => v[k],
-                Src::Scalar(x) => x,
-            };
-        }
+    let last = tile.pos + (tile.len.max(1) - 1) * tile.out_stride;
+    if last >= o.len() {
+        return Err(Fault("output column out of range"));
+    }
+    for k in 0..tile.len {
+        o[tile.pos + k * tile.out_stride] = values.at(k);
     }
     Ok(())
 }
@@ -595,10 +568,6 @@ fn reduce<T: TileElem>(
     let mut sums = std::mem::take(&mut bank.sums[r]);
     let result = (|| {
         let values = src::<T>(a, banks, tile)?;
-        let value = |k: usize| match values {
-            Src::Slice(v) => v[k],
-            Src::Scalar(x) => x,
-        };
         let column = tile.column;
         if sums.is_empty() {
             if column {
@@ -606,7 +575,7 @@ fn reduce<T: TileElem>(
                 for k in 0..tile.len {
                     let rr = tile.run_row + k;
                     let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
-                    cursors[r][rr].add_one(lanes, parts, tile.col, value(k));
+                    cursors[r][rr].add_one(lanes, parts, tile.col, values.at(k));
                 }
             } else {
                 let rr = tile.run_row;
@@ -624,7 +593,7 @@ fn reduce<T: TileElem>(
                 let acc = sums
                     .get_mut(at)
                     .ok_or(Fault("reduction row out of range"))?;
-                *acc = acc.add(value(k));
+                *acc = acc.add(values.at(k));
             }
         } else {
             let at = tile.sum_rows[r][tile.run_row] + tile.col;
@@ -673,10 +642,8 @@ fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result
             a,
             b,
         } => with_dtype!(dtype, |T| {
-            let (x, y) = (get::<T>(banks, a), get::<T>(banks, b));
-            let mut out = [T::ZERO];
-            tile::binary(op, &mut out, Src::Scalar(x), Src::Scalar(y));
-            set::<T>(banks, dst, out[0])
+            let v = op.apply(get::<T>(banks, a), get::<T>(banks, b));
+            set::<T>(banks, dst, v)
         }),
     }
     Ok(())

@@ -16,13 +16,13 @@ impl Executable {
     ///
     /// Runs on the current rayon thread pool; results do not depend on its size.
     pub fn run(&self, args: &[Arc<ArrayValue>]) -> Result<Vec<ArrayValue>, JitError> {
-        if args.len() != self.args.len() {
+        if args.len() != self.arg_count {
             return Err(JitError::ArgumentCount {
-                expected: self.args.len(),
+                expected: self.arg_count,
                 found: args.len(),
             });
         }
-        for (index, (a, (shape, dtype))) in args.iter().zip(&self.args).enumerate() {
+        for (index, (a, (shape, dtype))) in args.iter().zip(self.arg_types()).enumerate() {
             if a.shape() != shape.as_slice() || a.dtype() != *dtype {
                 return Err(JitError::ArgumentMismatch {
                     index,
@@ -33,7 +33,7 @@ impl Executable {
                 });
             }
         }
-        let mut buffers: Vec<Option<Arc<ArrayValue>>> = Vec::with_capacity(self.buffer_count);
+        let mut buffers: Vec<Option<Arc<ArrayValue>>> = Vec::with_capacity(self.buffer_types.len());
         // Kernels read buffers as row-major slices.
         buffers.extend(args.iter().map(|a| {
             Some(if a.is_standard_layout() {
@@ -43,7 +43,7 @@ impl Executable {
             })
         }));
         buffers.extend(self.constants.iter().cloned().map(Some));
-        buffers.resize(self.buffer_count, None);
+        buffers.resize(self.buffer_types.len(), None);
         for (step, release) in self.steps.iter().zip(&self.release) {
             match step {
                 Step::Fused(k) => {

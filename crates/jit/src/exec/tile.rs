@@ -15,6 +15,17 @@ pub(crate) enum Src<'a, T> {
     Scalar(T),
 }
 
+impl<T: Copy> Src<'_, T> {
+    /// Element `k` of the tile.
+    #[inline]
+    pub fn at(&self, k: usize) -> T {
+        match self {
+            Src::Slice(v) => v[k],
+            Src::Scalar(x) => *x,
+        }
+    }
+}
+
 #[inline(always)]
 fn map2<T: Copy>(out: &mut [T], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(T, T) -> T) {
     match (a, b) {
@@ -202,11 +213,22 @@ pub(crate) fn add_into<T: Element>(acc: &mut [T], a: Src<'_, T>) {
     }
 }
 
-/// `out[k] = buf[start + k * stride]`.
+/// `out[k] = buf[start + k * stride]`; `None` (and nothing written) if an
+/// index falls outside `buf`. Gathers always step forward: a view with
+/// stride 0 along the tile is a scalar, and views never reverse an axis.
 pub(crate) fn gather<T: Element>(out: &mut [T], buf: &[T], start: i64, stride: i64) -> Option<()> {
-    for (k, o) in out.iter_mut().enumerate() {
-        let i = usize::try_from(start + k as i64 * stride).ok()?;
-        *o = *buf.get(i)?;
+    let Some(last_k) = out.len().checked_sub(1) else {
+        return Some(());
+    };
+    let start = usize::try_from(start).ok()?;
+    let step = usize::try_from(stride).ok().filter(|&s| s > 0)?;
+    let last = last_k.checked_mul(step)?.checked_add(start)?;
+    if last >= buf.len() {
+        return None;
+    }
+    // bounds checked once above, not per element
+    for (o, x) in out.iter_mut().zip(buf[start..].iter().step_by(step)) {
+        *o = *x;
     }
     Some(())
 }
@@ -295,6 +317,24 @@ fn accumulate<T: Element>(lanes: &mut [T; LANES], first_lane: usize, values: &[T
 mod tests {
     use super::*;
     use oxla_ir::reduce::chunk_sum;
+
+    #[test]
+    fn gather_reads_strided_elements_and_refuses_any_index_outside() {
+        let buf: Vec<f64> = (0..10).map(f64::from).collect();
+        let mut out = [0.0; 3];
+        assert_eq!(gather(&mut out, &buf, 1, 4), Some(()));
+        assert_eq!(out, [1.0, 5.0, 9.0]);
+        for (start, stride) in [(2, 4), (-1, 1), (0, 0), (9, -1)] {
+            let mut out = [7.0; 3];
+            assert_eq!(
+                gather(&mut out, &buf, start, stride),
+                None,
+                "{start} {stride}"
+            );
+            assert_eq!(out, [7.0; 3], "nothing written");
+        }
+        assert_eq!(gather(&mut [], &buf, 50, 3), Some(()));
+    }
 
     #[test]
     fn chunk_cursor_matches_the_reference_chunk_sums_however_the_row_is_cut() {
