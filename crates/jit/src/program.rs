@@ -28,6 +28,15 @@ pub(crate) enum Scale {
     Div,
 }
 
+/// What a fused [`VInstr::Scaled`] computes: `±post(op(a, b), s)`, or
+/// `±post(a, s)` without `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ScaledOp {
+    pub op: Option<BinOp>,
+    pub post: Scale,
+    pub negate: bool,
+}
+
 /// A vector operand.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum VSrc {
@@ -105,9 +114,7 @@ pub(crate) enum VInstr {
     },
     /// `±post(op(a, b), s)`; without `op`, `±post(a, s)`.
     Scaled {
-        op: Option<BinOp>,
-        post: Scale,
-        negate: bool,
+        f: ScaledOp,
         dtype: DType,
         dst: VDst,
         a: VSrc,
@@ -205,12 +212,10 @@ enum PNode {
     /// `±post(op(a, b), s)` (or `±post(a, s)` without `op`), one pass for
     /// what would be two or three; each operation still rounds on its own.
     Scaled {
-        op: Option<BinOp>,
+        f: ScaledOp,
         a: usize,
         b: Option<usize>,
-        post: Scale,
         s: usize,
-        negate: bool,
     },
 }
 
@@ -229,12 +234,18 @@ impl PNode {
     }
 }
 
-fn scale(op: BinOp) -> Scale {
-    if op == BinOp::Div {
+/// `(post, x, c)` if node `i` is `x * c` or `x / c` with `x` a vector and
+/// `c` uniform along the tile: the last step of a fused scaled instruction.
+fn scaled_by_uniform(spec: &Specialized, i: usize) -> Option<(Scale, usize, usize)> {
+    let PNode::Binary(op @ (BinOp::Mul | BinOp::Div), x, c) = spec.nodes[i].0 else {
+        return None;
+    };
+    let post = if op == BinOp::Div {
         Scale::Div
     } else {
         Scale::Mul
-    }
+    };
+    (spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector).then_some((post, x, c))
 }
 
 /// Merge `post(op(a, b), s)` (and a negation after it) into single
@@ -255,60 +266,48 @@ fn fuse_scaled(
             continue;
         }
         let fused = match spec.nodes[i].0 {
-            PNode::Binary(op2 @ (BinOp::Mul | BinOp::Div), x, c)
-                if spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector =>
-            {
-                match spec.nodes[x].0 {
-                    PNode::Binary(op, a, b) if uses[x] == 1 && !is_root(x) => {
-                        needed[x] = false;
-                        Some(PNode::Scaled {
-                            op: Some(op),
-                            a,
-                            b: Some(b),
-                            post: scale(op2),
-                            s: c,
-                            negate: false,
-                        })
-                    }
-                    _ => None,
-                }
-            }
             // -(post(...)) carries the negation along
-            PNode::Neg(y) if uses[y] == 1 && !is_root(y) => match spec.nodes[y].0.clone() {
-                PNode::Scaled {
-                    op,
-                    a,
-                    b,
-                    post,
-                    s,
-                    negate,
-                } => {
+            PNode::Neg(y) if uses[y] == 1 && !is_root(y) => match spec.nodes[y].0 {
+                PNode::Scaled { f, a, b, s } => {
                     needed[y] = false;
-                    Some(PNode::Scaled {
-                        op,
-                        a,
-                        b,
-                        post,
-                        s,
-                        negate: !negate,
-                    })
+                    let f = ScaledOp {
+                        negate: !f.negate,
+                        ..f
+                    };
+                    Some(PNode::Scaled { f, a, b, s })
                 }
-                PNode::Binary(op2 @ (BinOp::Mul | BinOp::Div), x, c)
-                    if spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector =>
-                {
+                _ => scaled_by_uniform(spec, y).map(|(post, x, c)| {
                     needed[y] = false;
-                    Some(PNode::Scaled {
+                    let f = ScaledOp {
                         op: None,
+                        post,
+                        negate: true,
+                    };
+                    PNode::Scaled {
+                        f,
                         a: x,
                         b: None,
-                        post: scale(op2),
                         s: c,
-                        negate: true,
+                    }
+                }),
+            },
+            _ => scaled_by_uniform(spec, i).and_then(|(post, x, c)| match spec.nodes[x].0 {
+                PNode::Binary(op, a, b) if uses[x] == 1 && !is_root(x) => {
+                    needed[x] = false;
+                    let f = ScaledOp {
+                        op: Some(op),
+                        post,
+                        negate: false,
+                    };
+                    Some(PNode::Scaled {
+                        f,
+                        a,
+                        b: Some(b),
+                        s: c,
                     })
                 }
                 _ => None,
-            },
-            _ => None,
+            }),
         };
         if let Some(f) = fused {
             spec.nodes[i].0 = f;
@@ -759,17 +758,8 @@ pub(crate) fn emit_box(
                         dst,
                         a: vsrc(&slots, *a),
                     },
-                    PNode::Scaled {
-                        op,
-                        a,
-                        b,
-                        post,
-                        s,
-                        negate,
-                    } => VInstr::Scaled {
-                        op: *op,
-                        post: *post,
-                        negate: *negate,
+                    PNode::Scaled { f, a, b, s } => VInstr::Scaled {
+                        f: *f,
                         dtype,
                         dst,
                         a: vsrc(&slots, *a),

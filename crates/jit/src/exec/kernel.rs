@@ -492,9 +492,7 @@ fn exec_vector(
             tile::gather(reg, buf, base, stride).ok_or(Fault("gather outside its buffer"))
         }),
         VInstr::Scaled {
-            op,
-            post,
-            negate,
+            f,
             dtype,
             dst,
             a,
@@ -508,7 +506,7 @@ fn exec_vector(
             |out, banks| {
                 let b = b.map(|b| src::<T>(b, banks, tile)).transpose()?;
                 let s = T::bank(banks).scalars[s as usize];
-                tile::scaled(op, post, negate, out, src::<T>(a, banks, tile)?, b, s);
+                tile::scaled(f, out, src::<T>(a, banks, tile)?, b, s);
                 Ok(())
             }
         )),

@@ -6,7 +6,7 @@ use oxla_ir::Element;
 use oxla_ir::reduce::{CHUNK, LANES, combine_lanes};
 
 use crate::kexpr::BinOp;
-use crate::program::Scale;
+use crate::program::{Scale, ScaledOp};
 
 /// A tile operand: a run of values or one value repeated.
 #[derive(Clone, Copy)]
@@ -104,9 +104,7 @@ fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'
 /// each operation rounds to `T` on its own, exactly as separate passes would.
 #[allow(unsafe_code)]
 pub(crate) fn scaled<T: Element>(
-    op: Option<BinOp>,
-    post: Scale,
-    negate: bool,
+    f: ScaledOp,
     out: &mut [T],
     a: Src<'_, T>,
     b: Option<Src<'_, T>>,
@@ -116,32 +114,22 @@ pub(crate) fn scaled<T: Element>(
     if wide() {
         // SAFETY: as in `binary`: `wide()` checked the CPU has the features
         // `scaled_wide` is compiled for.
-        return unsafe { scaled_wide(op, post, negate, out, a, b, s) };
+        return unsafe { scaled_wide(f, out, a, b, s) };
     }
-    scaled_portable(op, post, negate, out, a, b, s)
+    scaled_portable(f, out, a, b, s)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn scaled_wide<T: Element>(
-    op: Option<BinOp>,
-    post: Scale,
-    negate: bool,
-    out: &mut [T],
-    a: Src<'_, T>,
-    b: Option<Src<'_, T>>,
-    s: T,
-) {
-    scaled_portable(op, post, negate, out, a, b, s)
+fn scaled_wide<T: Element>(f: ScaledOp, out: &mut [T], a: Src<'_, T>, b: Option<Src<'_, T>>, s: T) {
+    scaled_portable(f, out, a, b, s)
 }
 
 /// One loop per combination of operations, so each stays a straight,
 /// vectorizable loop.
 #[inline(always)]
 fn scaled_portable<T: Element>(
-    op: Option<BinOp>,
-    post: Scale,
-    negate: bool,
+    f: ScaledOp,
     out: &mut [T],
     a: Src<'_, T>,
     b: Option<Src<'_, T>>,
@@ -149,7 +137,7 @@ fn scaled_portable<T: Element>(
 ) {
     macro_rules! with_post {
         (|$p:ident| $body:expr) => {
-            match (post, negate) {
+            match (f.post, f.negate) {
                 (Scale::Div, false) => {
                     let $p = |t: T| t.div(s);
                     $body
@@ -170,7 +158,7 @@ fn scaled_portable<T: Element>(
         };
     }
     let b = b.unwrap_or(Src::Scalar(T::ZERO));
-    match op {
+    match f.op {
         None => with_post!(|p| map1(out, a, p)),
         Some(BinOp::Add) => with_post!(|p| map2(out, a, b, |x, y| p(x.add(y)))),
         Some(BinOp::Sub) => with_post!(|p| map2(out, a, b, |x, y| p(x.sub(y)))),
