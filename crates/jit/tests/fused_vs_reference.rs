@@ -23,7 +23,7 @@ mod common;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use common::{Choices, Rng, Specials, compare, random_value, scalar};
+use common::{Choices, Rng, Specials, bind, check_outputs, compare, config, random_value, scalar};
 use oxla_ir::{ArrayValue, Bindings, DType, IrError, Tensor, evaluate};
 use oxla_jit::{Executable, TILE};
 use proptest::prelude::*;
@@ -678,53 +678,26 @@ fn build(stream: Vec<u32>, seed: u64, limits: Limits) -> Case {
     }
 }
 
-fn bindings(case: &Case) -> Bindings {
-    case.params
-        .iter()
-        .zip(&case.values)
-        .map(|(p, v)| (p.parameter_id().unwrap(), v.clone()))
-        .collect()
-}
-
-/// Run a case through every fused path and compare with the interpreter.
+/// Run a case through every fused path and compare with the interpreter:
+/// every array leaf as an argument, `eval` for literal-only graphs
+/// ([`check_outputs`]), and parameters as arguments with array literals as
+/// constants.
 fn check(case: &Case) -> Result<(), String> {
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         format!("{what}: {e}\ngraph:\n{}", case.description)
     };
-    let bindings = bindings(case);
-    let reference = evaluate(&case.outputs, &bindings).map_err(|e| fail("interpreter", &e))?;
-    // 1. every array leaf (parameter or literal) as an argument
-    let (exe, leaves) = oxla_jit::compile(&case.outputs).map_err(|e| fail("compile", &e))?;
-    let args: Vec<Arc<ArrayValue>> = leaves
-        .iter()
-        .map(|l| match l.literal_value() {
-            Some(v) => v.clone(),
-            None => bindings[&l.parameter_id().unwrap()].clone(),
-        })
-        .collect();
-    let fused = exe.run(&args).map_err(|e| fail("run", &e))?;
+    let reference = check_outputs(&case.outputs, &bind(&case.params, &case.values))
+        .map_err(|r| fail("fused differs from the reference", &format!("\n{r}")))?;
+    if case.params.is_empty() {
+        return Ok(());
+    }
+    let exe = Executable::compile(&case.outputs, &case.params)
+        .map_err(|e| fail("Executable::compile", &e))?;
+    let fused = exe.run(&case.values).map_err(|e| fail("run", &e))?;
     compare(&fused, &reference).map_err(|r| {
         fail(
-            "compile + run differs from the reference",
+            "Executable::compile differs from the reference",
             &format!("\n{r}plan:\n{}", exe.summary()),
-        )
-    })?;
-    // 2. parameters as arguments, array literals as constants; or eval for literal-only graphs
-    let (fused, plan) = if case.params.is_empty() {
-        (
-            oxla_jit::eval(&case.outputs).map_err(|e| fail("eval", &e))?,
-            String::new(),
-        )
-    } else {
-        let exe = Executable::compile(&case.outputs, &case.params)
-            .map_err(|e| fail("Executable::compile", &e))?;
-        let out = exe.run(&case.values).map_err(|e| fail("run", &e))?;
-        (out, exe.summary().to_string())
-    };
-    compare(&fused, &reference).map_err(|r| {
-        fail(
-            "eval / Executable::compile differs from the reference",
-            &format!("\n{r}plan:\n{plan}"),
         )
     })
 }
@@ -749,18 +722,6 @@ const LARGE: Limits = Limits {
         &[5, 30_000],
     ],
 };
-
-/// `cases` per run, unless `PROPTEST_CASES` asks for another number (for longer searches).
-fn config(cases: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    config
-}
 
 proptest! {
     #![proptest_config(config(3000))]

@@ -21,7 +21,9 @@ mod common;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use common::{Choices, Rng, Specials, check_outputs, random_value};
+use common::{
+    Choices, Rng, Specials, check_outputs, config, coords_on_axis0, random_value, squared_norm,
+};
 use oxla_autodiff::{AutodiffError, jvp, value_and_grad, vjp};
 use oxla_ir::{ArrayValue, Bindings, DType, Tensor};
 use oxla_jit::TILE;
@@ -84,19 +86,7 @@ impl Case {
 
     /// `sum over axes of sum(g * g)`, in the first output's dtype.
     fn loss(&self, xs: &[Tensor]) -> Result<Vec<Tensor>, AutodiffError> {
-        let mut total: Option<Tensor> = None;
-        for g in self.grads(xs)? {
-            let all: Vec<usize> = (0..g.ndim()).collect();
-            let s = g.mul(&g)?.reduce_sum(&all)?;
-            total = Some(match total {
-                Some(t) => {
-                    let s = s.convert(t.dtype())?;
-                    t.add(&s)?
-                }
-                None => s,
-            });
-        }
-        Ok(vec![total.unwrap()])
+        Ok(vec![squared_norm(self.grads(xs)?)?])
     }
 
     fn literal_like(&mut self, t: &Tensor) -> Tensor {
@@ -325,19 +315,8 @@ fn run(case: &mut Case, with_coords: bool) -> Result<(), String> {
     )
     .map_err(|e| ctx("jvp", &e))?;
     let all: Vec<Tensor> = ys.into_iter().chain(dys).collect();
-    check_outputs(&all, &case.bindings).map_err(|r| ctx("jvp of sum(|grad f|^2)", &r))
-}
-
-/// `cases` per run, unless `PROPTEST_CASES` asks for another number (for longer searches).
-fn config(cases: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    config
+    check_outputs(&all, &case.bindings).map_err(|r| ctx("jvp of sum(|grad f|^2)", &r))?;
+    Ok(())
 }
 
 proptest! {
@@ -370,14 +349,7 @@ fn gradient_with_coordinates_on_the_first_axis() {
         for edge in [1, 2] {
             let mut rng = Rng::new(5);
             let f = Tensor::literal(random_value(&mut rng, &shape, DType::F64, Specials::NONE));
-            let coords = Tensor::from_host(
-                oxla_ir::ndarray::Array1::from_iter((0..shape[0]).map(|i| (i as f64).powf(1.3)))
-                    .into_dyn(),
-            )
-            .unwrap();
-            let mut spacing = vec![Spacing::Array(coords)];
-            spacing.extend((1..shape.len()).map(|_| Spacing::Scalar(0.5)));
-            let spec = GradientSpec::new(&f, &spacing, Axes::All, edge).unwrap();
+            let spec = GradientSpec::new(&f, &coords_on_axis0(&shape), Axes::All, edge).unwrap();
             let outs = gradient(&f, &spec).unwrap();
             if let Err(r) = check_outputs(&outs, &Bindings::new()) {
                 panic!("shape {shape:?} edge {edge}: {r}");

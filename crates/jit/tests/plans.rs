@@ -16,7 +16,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Rng, Specials, check_outputs, random_value};
+use common::{
+    Rng, Specials, assert_fused_eq_reference, check_outputs, coords_on_axis0, random_value,
+    squared_norm,
+};
 use oxla_autodiff::{AutodiffError, value_and_grad, vjp};
 use oxla_ir::{ArrayValue, Bindings, DType, IrError, Tensor};
 use oxla_jit::{Executable, JitError, KernelSummary, PlanSummary};
@@ -73,14 +76,7 @@ fn coordinates_add_one_small_coefficient_kernel() {
     for shape in SHAPES {
         for edge in [1, 2] {
             let (f, bindings) = field(shape);
-            let x = Tensor::from_host(
-                oxla_ir::ndarray::Array1::from_iter((0..shape[0]).map(|i| (i as f64).powf(1.3)))
-                    .into_dyn(),
-            )
-            .unwrap();
-            let mut spacing = vec![Spacing::Array(x)];
-            spacing.extend((1..shape.len()).map(|_| Spacing::Scalar(0.5)));
-            let outs = grads(&f, &spacing, edge).unwrap();
+            let outs = grads(&f, &coords_on_axis0(shape), edge).unwrap();
             let (s, arg) = plan(&outs, &f);
             let why = format!("{shape:?} edge {edge}:\n{s}");
             assert_eq!(s.kernels.len(), 2, "{why}");
@@ -144,16 +140,7 @@ fn value_and_grad_of_the_squared_gradient_reads_f_in_one_pass() {
             let (f, bindings) = field(shape);
             let (loss, g) = value_and_grad(
                 |xs: &[Tensor]| -> Result<Vec<Tensor>, AutodiffError> {
-                    let mut total: Option<Tensor> = None;
-                    for d in grads(&xs[0], &[], edge)? {
-                        let all: Vec<usize> = (0..d.ndim()).collect();
-                        let s = d.mul(&d)?.reduce_sum(&all)?;
-                        total = Some(match total {
-                            Some(t) => t.add(&s)?,
-                            None => s,
-                        });
-                    }
-                    Ok(vec![total.unwrap()])
+                    Ok(vec![squared_norm(grads(&xs[0], &[], edge)?)?])
                 },
                 std::slice::from_ref(&f),
             )
@@ -291,9 +278,7 @@ fn deep_chains_compile_on_a_small_stack() {
             for _ in 0..3000 {
                 y = y.neg().unwrap();
             }
-            let fused = oxla_jit::eval(std::slice::from_ref(&y)).unwrap();
-            let reference = oxla_ir::evaluate(&[y], &oxla_ir::Bindings::new()).unwrap();
-            assert!(fused[0].bit_eq(&reference[0]));
+            assert_fused_eq_reference(&[y], "3000 negations");
         })
         .unwrap();
     handle.join().unwrap();

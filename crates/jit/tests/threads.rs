@@ -15,9 +15,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Rng, Specials, compare, random_value};
+use common::{Rng, Specials, bind, compare, random_value, squared_norm};
 use oxla_autodiff::{AutodiffError, value_and_grad, vjp};
-use oxla_ir::{ArrayValue, Bindings, DType, Tensor, evaluate};
+use oxla_ir::{ArrayValue, DType, Tensor, evaluate};
 use oxla_jit::Executable;
 use oxla_lower::{Axes, GradientSpec, Spacing, gradient};
 
@@ -33,12 +33,7 @@ fn check_on_all_pools(
     params: &[Tensor],
     values: &[Arc<ArrayValue>],
 ) {
-    let bindings: Bindings = params
-        .iter()
-        .zip(values)
-        .map(|(p, v)| (p.parameter_id().unwrap(), v.clone()))
-        .collect();
-    let reference = evaluate(outputs, &bindings).unwrap();
+    let reference = evaluate(outputs, &bind(params, values)).unwrap();
     let exe = Executable::compile(outputs, params).unwrap();
     for n in THREADS {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -150,16 +145,7 @@ fn value_and_grad_is_independent_of_the_thread_count() {
         let (f, value) = data(shape, 30 + i as u64);
         let (loss, g) = value_and_grad(
             |xs: &[Tensor]| -> Result<Vec<Tensor>, AutodiffError> {
-                let mut total: Option<Tensor> = None;
-                for d in grads(&xs[0], 1)? {
-                    let all: Vec<usize> = (0..d.ndim()).collect();
-                    let s = d.mul(&d)?.reduce_sum(&all)?;
-                    total = Some(match total {
-                        Some(t) => t.add(&s)?,
-                        None => s,
-                    });
-                }
-                Ok(vec![total.unwrap()])
+                Ok(vec![squared_norm(grads(&xs[0], 1)?)?])
             },
             std::slice::from_ref(&f),
         )

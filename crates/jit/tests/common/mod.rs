@@ -379,10 +379,64 @@ pub fn assert_fused_eq_reference(outputs: &[Tensor], context: &str) {
     }
 }
 
+/// Spacing for a gradient over every axis of `shape`: non-uniform
+/// coordinates `i^1.3` on axis 0, a step of 0.5 on the others.
+pub fn coords_on_axis0(shape: &[usize]) -> Vec<oxla_lower::Spacing> {
+    let x = oxla_ir::ndarray::Array1::from_iter((0..shape[0]).map(|i| (i as f64).powf(1.3)));
+    let x = Tensor::from_host(x.into_dyn()).expect("an f64 array");
+    let mut spacing = vec![oxla_lower::Spacing::Array(x)];
+    spacing.extend((1..shape.len()).map(|_| oxla_lower::Spacing::Scalar(0.5)));
+    spacing
+}
+
+/// Each parameter bound to its value.
+pub fn bind(params: &[Tensor], values: &[Arc<ArrayValue>]) -> oxla_ir::Bindings {
+    params
+        .iter()
+        .zip(values)
+        .map(|(p, v)| (p.parameter_id().expect("a parameter"), v.clone()))
+        .collect()
+}
+
+/// `sum over ds of sum(d * d)`, each term rounded to the first's dtype: the
+/// smoothness loss `sum(|grad f|^2)` when `ds` are the axes of a gradient.
+pub fn squared_norm(ds: Vec<Tensor>) -> Result<Tensor, oxla_ir::IrError> {
+    let mut total: Option<Tensor> = None;
+    for d in ds {
+        let all: Vec<usize> = (0..d.ndim()).collect();
+        let s = d.mul(&d)?.reduce_sum(&all)?;
+        total = Some(match total {
+            Some(t) => t.add(&s.convert(t.dtype())?)?,
+            None => s,
+        });
+    }
+    total.ok_or(oxla_ir::IrError::InvalidParams {
+        op: "squared_norm",
+        reason: "no terms".into(),
+    })
+}
+
+/// A proptest configuration of `cases` per run, unless `PROPTEST_CASES`
+/// asks for another number (for longer searches); nothing persisted.
+pub fn config(cases: u32) -> proptest::prelude::ProptestConfig {
+    let mut config = proptest::prelude::ProptestConfig {
+        failure_persistence: None,
+        ..Default::default()
+    };
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = cases;
+    }
+    config
+}
+
 /// Run `outputs` through the fused paths and compare each with the
 /// interpreter: `compile` (every array leaf an argument) + `run`, and
-/// `eval` when there are no parameters. `Err` holds a report with the plan.
-pub fn check_outputs(outputs: &[Tensor], bindings: &oxla_ir::Bindings) -> Result<(), String> {
+/// `eval` when there are no parameters. `Ok` holds the reference values,
+/// `Err` a report with the plan.
+pub fn check_outputs(
+    outputs: &[Tensor],
+    bindings: &oxla_ir::Bindings,
+) -> Result<Vec<Arc<ArrayValue>>, String> {
     let reference =
         oxla_ir::evaluate(outputs, bindings).map_err(|e| format!("interpreter: {e}"))?;
     let (exe, leaves) = oxla_jit::compile(outputs).map_err(|e| format!("compile: {e}"))?;
@@ -406,5 +460,5 @@ pub fn check_outputs(outputs: &[Tensor], bindings: &oxla_ir::Bindings) -> Result
         let fused = oxla_jit::eval(outputs).map_err(|e| format!("eval: {e}"))?;
         compare(&fused, &reference).map_err(|r| format!("eval differs:\n{r}"))?;
     }
-    Ok(())
+    Ok(reference)
 }
