@@ -322,16 +322,8 @@ fn check(case: &LinearCase) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(autodiff_common::config(256))]
 
     #[test]
     fn slice_transpose(case in slice_case()) { check(&case)?; }
@@ -359,7 +351,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(autodiff_common::config(384))]
 
     #[test]
     fn gradient_transpose(case in gradient_case()) { check(&case)?; }

@@ -12,6 +12,23 @@ fn shape(s: &[usize]) -> Shape {
     Shape::from_slice(s)
 }
 
+/// The error for operand `index` of role `what` having the `found` type instead of `expected`.
+fn mismatch(
+    what: Role,
+    index: usize,
+    expected: (&[usize], DType),
+    found: (&[usize], DType),
+) -> AutodiffError {
+    AutodiffError::Mismatch {
+        what,
+        index,
+        expected_shape: shape(expected.0),
+        expected_dtype: expected.1,
+        found_shape: shape(found.0),
+        found_dtype: found.1,
+    }
+}
+
 fn x3() -> Tensor {
     Tensor::from_host(ndarray::arr1(&[1.0, 2.0, 3.0]).into_dyn()).unwrap()
 }
@@ -42,14 +59,7 @@ fn cotangent_of_the_wrong_shape() {
         .unwrap_err();
     assert_eq!(
         err,
-        AutodiffError::Mismatch {
-            what: Role::Cotangent,
-            index: 0,
-            expected_shape: shape(&[3]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[4]),
-            found_dtype: DType::F64,
-        }
+        mismatch(Role::Cotangent, 0, (&[3], DType::F64), (&[4], DType::F64))
     );
     // The message names both types.
     let message = err.to_string();
@@ -67,14 +77,7 @@ fn cotangent_of_the_wrong_dtype() {
         .unwrap_err();
     assert_eq!(
         err,
-        AutodiffError::Mismatch {
-            what: Role::Cotangent,
-            index: 0,
-            expected_shape: shape(&[3]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[3]),
-            found_dtype: DType::F32,
-        }
+        mismatch(Role::Cotangent, 0, (&[3], DType::F64), (&[3], DType::F32))
     );
 }
 
@@ -93,14 +96,7 @@ fn cotangent_mismatch_is_reported_at_its_index() {
         .unwrap_err();
     assert_eq!(
         err,
-        AutodiffError::Mismatch {
-            what: Role::Cotangent,
-            index: 1,
-            expected_shape: shape(&[]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[1]),
-            found_dtype: DType::F64,
-        }
+        mismatch(Role::Cotangent, 1, (&[], DType::F64), (&[1], DType::F64))
     );
 }
 
@@ -159,26 +155,17 @@ fn tangent_of_the_wrong_shape_or_dtype() {
     .unwrap_err();
     assert_eq!(
         err,
-        oxla::Error::Autodiff(AutodiffError::Mismatch {
-            what: Role::Tangent,
-            index: 1,
-            expected_shape: shape(&[3]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[2, 3]),
-            found_dtype: DType::F64,
-        })
+        oxla::Error::Autodiff(mismatch(
+            Role::Tangent,
+            1,
+            (&[3], DType::F64),
+            (&[2, 3], DType::F64)
+        ))
     );
     let err = oxla::jvp(double, &[x3()], &[Tensor::parameter(&[3], DType::C128)]).unwrap_err();
     assert_eq!(
         err,
-        AutodiffError::Mismatch {
-            what: Role::Tangent,
-            index: 0,
-            expected_shape: shape(&[3]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[3]),
-            found_dtype: DType::C128,
-        }
+        mismatch(Role::Tangent, 0, (&[3], DType::F64), (&[3], DType::C128))
     );
 }
 
@@ -321,14 +308,12 @@ fn linear_transpose_cotangent_checks() {
     assert_eq!(
         t.call(&[Tensor::parameter(&[3, 1], DType::F64)])
             .unwrap_err(),
-        AutodiffError::Mismatch {
-            what: Role::Cotangent,
-            index: 0,
-            expected_shape: shape(&[3]),
-            expected_dtype: DType::F64,
-            found_shape: shape(&[3, 1]),
-            found_dtype: DType::F64,
-        }
+        mismatch(
+            Role::Cotangent,
+            0,
+            (&[3], DType::F64),
+            (&[3, 1], DType::F64)
+        )
     );
     assert_eq!(
         t.call(&[]).unwrap_err(),

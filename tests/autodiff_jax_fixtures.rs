@@ -20,9 +20,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod autodiff_common;
+mod common;
 
 use approx::relative_eq;
-use oxla::{ArrayValue, Axes, Spacing, Tensor};
+use common::axes;
+use oxla::{ArrayValue, Spacing, Tensor};
 use oxla_ir::num_complex::Complex64;
 use serde_json::Value;
 
@@ -43,13 +45,8 @@ impl Array {
 }
 
 fn array(v: &Value) -> Array {
-    let shape = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect::<Vec<_>>();
-    let bytes = hex(v["hex"].as_str().unwrap());
+    let shape = common::shape(v);
+    let bytes = common::hex_bytes(v["hex"].as_str().unwrap());
     let data: Vec<f64> = bytes
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
@@ -68,13 +65,6 @@ fn array(v: &Value) -> Array {
     Array(value)
 }
 
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 /// One spacing entry of a case.
 enum Entry {
     Float(f64),
@@ -84,21 +74,11 @@ enum Entry {
 
 fn entry(v: &Value) -> Entry {
     if let Some(bits) = v.get("float") {
-        let bits = u64::from_str_radix(bits.as_str().unwrap(), 16).unwrap();
-        Entry::Float(f64::from_bits(bits))
+        Entry::Float(common::float_bits(bits.as_str().unwrap()))
     } else if let Some(a) = v.get("step") {
         Entry::Step(array(a))
     } else {
         Entry::Coords(array(&v["coords"]))
-    }
-}
-
-fn axes(v: &Value) -> Axes {
-    match v {
-        Value::Null => Axes::All,
-        Value::Number(n) => Axes::from(n.as_i64().unwrap()),
-        Value::Array(a) => Axes::Some(a.iter().map(|x| x.as_i64().unwrap()).collect()),
-        other => panic!("bad axis {other}"),
     }
 }
 

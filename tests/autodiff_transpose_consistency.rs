@@ -104,11 +104,7 @@ fn check(case: &GradCase) -> Result<f64, TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 384,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(autodiff_common::config(384))]
 
     #[test]
     fn op_level_transpose_matches_primitive_transpose(case in grad_case()) {

@@ -240,51 +240,25 @@ fn wrong_number_of_spacing_entries() {
 
 #[test]
 fn axis_out_of_range() {
-    // test_specific_axes: axis=3 and axis=-3 on a 2-d array
     let x = zeros(&[2, 2]);
-    let e = fails(
-        &x,
-        &[],
-        3,
-        1,
-        "axis 3 is out of bounds for array of dimension 2",
-    );
-    assert_eq!(e, GradientError::AxisOutOfBounds { axis: 3, ndim: 2 });
-    let e = fails(
-        &x,
-        &[],
-        -3,
-        1,
-        "axis -3 is out of bounds for array of dimension 2",
-    );
-    assert_eq!(e, GradientError::AxisOutOfBounds { axis: -3, ndim: 2 });
-    // inside a list, the first bad axis is reported
-    let e = fails(
-        &x,
-        &[],
-        [1, 2, -5],
-        1,
-        "axis 2 is out of bounds for array of dimension 2",
-    );
-    assert_eq!(e, GradientError::AxisOutOfBounds { axis: 2, ndim: 2 });
-    // any axis of a 0-d array
-    let e = fails(
-        &zeros(&[]),
-        &[],
-        0,
-        1,
-        "axis 0 is out of bounds for array of dimension 0",
-    );
-    assert_eq!(e, GradientError::AxisOutOfBounds { axis: 0, ndim: 0 });
-    // bounds are checked before repeats (NumPy's normalize_axis_tuple)
-    let e = fails(
-        &x,
-        &[],
-        [0, 0, 7],
-        1,
-        "axis 7 is out of bounds for array of dimension 2",
-    );
-    assert_eq!(e, GradientError::AxisOutOfBounds { axis: 7, ndim: 2 });
+    let scalar = zeros(&[]);
+    // (array, axis argument, the axis reported, the array's rank)
+    let cases: [(&Tensor, Axes, i64, usize); 5] = [
+        // test_specific_axes: axis=3 and axis=-3 on a 2-d array
+        (&x, Axes::from(3), 3, 2),
+        (&x, Axes::from(-3), -3, 2),
+        // inside a list, the first bad axis is reported
+        (&x, Axes::Some(vec![1, 2, -5]), 2, 2),
+        // any axis of a 0-d array
+        (&scalar, Axes::from(0), 0, 0),
+        // bounds are checked before repeats (NumPy's normalize_axis_tuple)
+        (&x, Axes::Some(vec![0, 0, 7]), 7, 2),
+    ];
+    for (f, axis, bad, ndim) in cases {
+        let words = format!("axis {bad} is out of bounds for array of dimension {ndim}");
+        let e = fails(f, &[], axis, 1, &words);
+        assert_eq!(e, GradientError::AxisOutOfBounds { axis: bad, ndim });
+    }
 }
 
 #[test]

@@ -17,7 +17,10 @@
 //!   one is decided by an independent model of the SPEC's rules and NumPy's
 //!   order of checks.
 
+mod common;
+
 use approx::abs_diff_eq;
+use common::variant;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use num_complex::{Complex32, Complex64};
 use oxla::{Axes, DType, Error, HostArray, Spacing, Tensor, numpy};
@@ -472,17 +475,6 @@ fn model(
         return Err("AxisTooShort");
     }
     Ok(sel.len())
-}
-
-fn variant(e: &Error) -> String {
-    match e {
-        Error::Gradient(g) => {
-            let debug = format!("{g:?}");
-            let end = debug.find([' ', '(', '{']).unwrap_or(debug.len());
-            debug[..end].to_owned()
-        }
-        other => format!("{other:?}"),
-    }
 }
 
 proptest! {

@@ -27,13 +27,16 @@
 //!   `Tensor::from_host` turns every integer array into float64 (so oxla
 //!   divides in complex128 and rounds once).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use common::{axes, variant};
 use ndarray::{ArrayD, IxDyn};
 use num_complex::{Complex32, Complex64};
-use oxla::{ArrayElement, ArrayValue, Axes, DType, Error, HostArray, Spacing};
+use oxla::{ArrayElement, ArrayValue, DType, HostArray, Spacing};
 use oxla::{Tensor, numpy};
 use oxla_ir::half::f16;
 use serde_json::Value;
@@ -43,14 +46,6 @@ const JAX_TESTGRADIENT: &str = include_str!("numpy/fixtures/jax_testgradient.jso
 const RANDOM: &str = include_str!("numpy/fixtures/random.json");
 
 // ---- decoding ---------------------------------------------------------------
-
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    assert!(hex.len().is_multiple_of(2), "odd hex length");
-    hex.as_bytes()
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
-        .collect()
-}
 
 fn typed<T, const N: usize>(
     bytes: &[u8],
@@ -82,13 +77,8 @@ fn c128_le(b: [u8; 16]) -> Complex64 {
 /// A fixture array as the NumPy array it was (integers stay integers).
 fn host_array(a: &Value) -> HostArray {
     let dtype = a["dtype"].as_str().unwrap();
-    let shape: Vec<usize> = a["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let b = hex_bytes(a["hex"].as_str().unwrap());
+    let shape = common::shape(a);
+    let b = common::hex_bytes(a["hex"].as_str().unwrap());
     let s = &shape[..];
     match dtype {
         "int8" => typed(&b, s, i8::from_le_bytes).into(),
@@ -141,7 +131,7 @@ impl Fixture {
 
     fn spacing(&self, s: &Value) -> Spacing {
         if let Some(bits) = s["float"].as_str() {
-            Spacing::Scalar(f64::from_bits(u64::from_str_radix(bits, 16).unwrap()))
+            Spacing::Scalar(common::float_bits(bits))
         } else {
             Spacing::Array(self.tensor(&s["array"]))
         }
@@ -149,15 +139,6 @@ impl Fixture {
 
     fn expected(&self, index: &Value) -> ArrayValue {
         host_array(self.array(index)).into_value().unwrap()
-    }
-}
-
-fn axes(v: &Value) -> Axes {
-    match v {
-        Value::Null => Axes::All,
-        Value::Number(n) => Axes::from(n.as_i64().unwrap()),
-        Value::Array(list) => Axes::Some(list.iter().map(|a| a.as_i64().unwrap()).collect()),
-        other => panic!("bad axis {other}"),
     }
 }
 
@@ -238,19 +219,6 @@ fn compare(got: &ArrayValue, want: &ArrayValue, ulps: u64) -> Outcome {
         DType::F64 => typed::<f64>(got, want, ulps),
         DType::C64 => typed::<Complex32>(got, want, ulps),
         DType::C128 => typed::<Complex64>(got, want, ulps),
-    }
-}
-
-/// The variant name of a `GradientError` (from its `Debug` form, so new
-/// variants need no change here); other errors are named in full.
-fn variant(e: &Error) -> String {
-    match e {
-        Error::Gradient(g) => {
-            let debug = format!("{g:?}");
-            let end = debug.find([' ', '(', '{']).unwrap_or(debug.len());
-            debug[..end].to_owned()
-        }
-        other => format!("{other:?}"),
     }
 }
 

@@ -409,3 +409,12 @@ pub fn fixed_sample<S: Strategy>(strategy: &S, n: usize) -> Vec<S::Value> {
         })
         .collect()
 }
+
+/// `cases` per run; failures are not written to regression files (CI pins the seed).
+pub fn config(cases: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    }
+}
