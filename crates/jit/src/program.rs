@@ -138,6 +138,9 @@ pub(crate) enum VInstr {
 pub(crate) struct Program {
     pub scalar: Vec<SInstr>,
     pub vector: Vec<VInstr>,
+    /// The dtype of its first binary or scaled instruction: the executor runs
+    /// that dtype's arithmetic inline (see `exec::arith`).
+    pub arith_dtype: Option<DType>,
 }
 
 /// What a kernel computes from its expression.
@@ -775,6 +778,9 @@ pub(crate) fn emit_box(
                     },
                     PNode::Const(_) => unreachable!("constants are classified Const"),
                 };
+                if let VInstr::Binary { dtype, .. } | VInstr::Scaled { dtype, .. } = instr {
+                    program.arith_dtype.get_or_insert(dtype);
+                }
                 program.vector.push(instr);
                 slots[i] = Some(out_slot);
             }

@@ -15,7 +15,8 @@ use oxla_ir::{ArrayValue, Element, with_dtype};
 use rayon::prelude::*;
 
 use crate::JitError;
-use crate::exec::bank::{Banks, BufRef, OutBuf, OutSlice, TileElem};
+use crate::exec::arith;
+use crate::exec::bank::{Bank, Banks, BufRef, OutBuf, OutSlice, TileElem};
 use crate::exec::tile::{self, ChunkCursor, Src};
 use crate::kernel::FusedKernel;
 use crate::kexpr::{View, internal};
@@ -176,7 +177,7 @@ fn finish_reduction<T: TileElem>(
 /// An executor invariant that broke (a bug). Kept tiny: it travels through
 /// the per-instruction hot path, where a large error type costs real time.
 #[derive(Clone, Copy, Debug)]
-struct Fault(&'static str);
+pub(super) struct Fault(pub &'static str);
 
 impl From<Fault> for JitError {
     fn from(f: Fault) -> Self {
@@ -185,19 +186,19 @@ impl From<Fault> for JitError {
 }
 
 /// Where a tile is, for its instructions.
-struct Tile<'x, 'a> {
+pub(super) struct Tile<'x, 'a> {
     inputs: &'x [Option<BufRef<'a>>],
     views: &'x [View],
     /// Per view, the element offset at the tile's first column.
     bases: &'x [i64],
     /// Offset of the tile's first element in the item's output slices.
-    pos: usize,
+    pub(super) pos: usize,
     /// Distance between consecutive tile elements in the outputs (1 for row tiles).
     out_stride: usize,
     /// The tile runs down a column of rows (one element per row) rather than along a row.
     column: bool,
     col: usize,
-    len: usize,
+    pub(super) len: usize,
     /// The row of the current run where the tile starts (a column tile covers
     /// rows `run_row..run_row + len`).
     run_row: usize,
@@ -285,7 +286,11 @@ fn run_item(
                     let bank = T::bank_mut(&mut banks);
                     bank.lanes[r].clear();
                     bank.lanes[r].resize(run, [T::NEG_ZERO; oxla_ir::reduce::LANES]);
-                    bank.row_partials[r].resize(run, Vec::new());
+                    // Grow only: shrinking would free every row's Vec, and
+                    // the runs of a 3-d kernel alternate between 1 and ~250 rows.
+                    if bank.row_partials[r].len() < run {
+                        bank.row_partials[r].resize(run, Vec::new());
+                    }
                 });
             } else {
                 sum_rows[r].clear();
@@ -336,9 +341,7 @@ fn run_item(
                             exec_scalar(instr, &mut banks, &tile)?;
                         }
                     }
-                    for instr in &program.vector {
-                        exec_vector(instr, &mut banks, &mut item.outs, &mut cursors, &tile)?;
-                    }
+                    arith::run_vector(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
                 }
             }
         }
@@ -376,6 +379,7 @@ fn run_item(
     Ok((!k.reductions.is_empty()).then(|| banks.into_results()))
 }
 
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i64), Fault> {
     let v = &tile.views[view as usize];
     let buf = tile.inputs[v.buffer]
@@ -389,9 +393,30 @@ fn src<'b, T: TileElem>(
     banks: &'b Banks,
     tile: &Tile<'_, 'b>,
 ) -> Result<Src<'b, T>, Fault> {
+    let bank = T::bank(banks);
+    operand(s, &bank.vectors, &bank.scalars, tile)
+}
+
+/// The values of operand `s` on this tile, reading the registers of one bank.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn operand<'b, T: TileElem>(
+    s: VSrc,
+    vectors: &'b [Vec<T>],
+    scalars: &'b [T],
+    tile: &Tile<'_, 'b>,
+) -> Result<Src<'b, T>, Fault> {
     Ok(match s {
-        VSrc::Reg(r) => Src::Slice(&T::bank(banks).vectors[r as usize][..tile.len]),
-        VSrc::Scalar(r) => Src::Scalar(T::bank(banks).scalars[r as usize]),
+        VSrc::Reg(r) => Src::Slice(
+            vectors
+                .get(r as usize)
+                .and_then(|v| v.get(..tile.len))
+                .ok_or(Fault("no such register"))?,
+        ),
+        VSrc::Scalar(r) => Src::Scalar(
+            *scalars
+                .get(r as usize)
+                .ok_or(Fault("no such scalar register"))?,
+        ),
         VSrc::Input(v) => {
             let (buf, base) = input::<T>(tile, v)?;
             let start =
@@ -430,7 +455,7 @@ fn with_dst<T: TileElem>(
     }
 }
 
-fn exec_vector(
+pub(super) fn exec_vector(
     instr: &VInstr,
     banks: &mut Banks,
     outs: &mut [OutSlice<'_>],
@@ -486,11 +511,7 @@ fn exec_vector(
             view,
             stride,
             dst,
-        } => with_dtype!(dtype, |T| {
-            let (buf, base) = input::<T>(tile, view)?;
-            let reg = &mut T::bank_mut(banks).vectors[dst as usize][..tile.len];
-            tile::gather(reg, buf, base, stride).ok_or(Fault("gather outside its buffer"))
-        }),
+        } => with_dtype!(dtype, |T| gather::<T>(view, stride, dst, banks, tile)),
         VInstr::Scaled {
             f,
             dtype,
@@ -523,26 +544,47 @@ fn exec_vector(
     }
 }
 
+/// Load a strided run of view `view` into register `dst`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn gather<T: TileElem>(
+    view: u32,
+    stride: i64,
+    dst: u16,
+    banks: &mut Banks,
+    tile: &Tile<'_, '_>,
+) -> Result<(), Fault> {
+    let (buf, base) = input::<T>(tile, view)?;
+    let reg = T::bank_mut(banks)
+        .vectors
+        .get_mut(dst as usize)
+        .and_then(|v| v.get_mut(..tile.len))
+        .ok_or(Fault("no such register"))?;
+    tile::gather(reg, buf, base, stride).ok_or(Fault("gather outside its buffer"))
+}
+
 /// Copy a tile into output `out`: contiguously for row tiles, through the
 /// row stride for column tiles.
-fn store<T: TileElem>(
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn store<T: TileElem>(
     out: u16,
     a: VSrc,
-    banks: &mut Banks,
+    banks: &Banks,
     outs: &mut [OutSlice<'_>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
-    if tile.out_stride == 1 {
-        return with_dst::<T>(VDst::Out(out), banks, outs, tile, |dst, banks| {
-            tile::copy(dst, src::<T>(a, banks, tile)?);
-            Ok(())
-        });
-    }
-    let values = src::<T>(a, banks, tile)?;
+    let bank = T::bank(banks);
+    let values = operand(a, &bank.vectors, &bank.scalars, tile)?;
     let o = outs
         .get_mut(out as usize)
         .and_then(|s| T::out(s))
         .ok_or(Fault("no such output"))?;
+    if tile.out_stride == 1 {
+        let dst = o
+            .get_mut(tile.pos..tile.pos + tile.len)
+            .ok_or(Fault("output tile out of range"))?;
+        tile::copy(dst, values);
+        return Ok(());
+    }
     let last = tile.pos + (tile.len.max(1) - 1) * tile.out_stride;
     if last >= o.len() {
         return Err(Fault("output column out of range"));
@@ -553,60 +595,68 @@ fn store<T: TileElem>(
     Ok(())
 }
 
-fn reduce<T: TileElem>(
+/// Add a tile into reduction `r`.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn reduce<T: TileElem>(
     r: usize,
     a: VSrc,
     banks: &mut Banks,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) -> Result<(), Fault> {
-    let bank = T::bank_mut(banks);
-    let mut lanes = std::mem::take(&mut bank.lanes[r]);
-    let mut row_partials = std::mem::take(&mut bank.row_partials[r]);
-    let mut sums = std::mem::take(&mut bank.sums[r]);
-    let result = (|| {
-        let values = src::<T>(a, banks, tile)?;
-        let column = tile.column;
-        if sums.is_empty() {
-            if column {
-                // one element in each of `len` rows, at column `col`
-                for k in 0..tile.len {
-                    let rr = tile.run_row + k;
-                    let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
-                    cursors[r][rr].add_one(lanes, parts, tile.col, values.at(k));
-                }
-            } else {
-                let rr = tile.run_row;
-                cursors[r][rr].add(
-                    &mut lanes[rr],
-                    &mut row_partials[rr],
-                    tile.col,
-                    values,
-                    tile.len,
-                );
-            }
-        } else if column {
+    let Bank {
+        vectors,
+        scalars,
+        lanes,
+        row_partials,
+        sums,
+        ..
+    } = T::bank_mut(banks);
+    let values = operand(a, vectors, scalars, tile)?;
+    let missing = Fault("no such reduction");
+    let (lanes, row_partials) = (
+        lanes.get_mut(r).ok_or(missing)?,
+        row_partials.get_mut(r).ok_or(missing)?,
+    );
+    let (sums, cursors) = (
+        sums.get_mut(r).ok_or(missing)?,
+        cursors.get_mut(r).ok_or(missing)?,
+    );
+    let column = tile.column;
+    if sums.is_empty() {
+        if column {
+            // one element in each of `len` rows, at column `col`
             for k in 0..tile.len {
-                let at = tile.sum_rows[r][tile.run_row + k] + tile.col;
-                let acc = sums
-                    .get_mut(at)
-                    .ok_or(Fault("reduction row out of range"))?;
-                *acc = acc.add(values.at(k));
+                let rr = tile.run_row + k;
+                let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
+                cursors[rr].add_one(lanes, parts, tile.col, values.at(k));
             }
         } else {
-            let at = tile.sum_rows[r][tile.run_row] + tile.col;
-            let acc = sums
-                .get_mut(at..at + tile.len)
-                .ok_or(Fault("reduction row out of range"))?;
-            tile::add_into(acc, values);
+            let rr = tile.run_row;
+            cursors[rr].add(
+                &mut lanes[rr],
+                &mut row_partials[rr],
+                tile.col,
+                values,
+                tile.len,
+            );
         }
-        Ok(())
-    })();
-    let bank = T::bank_mut(banks);
-    bank.lanes[r] = lanes;
-    bank.row_partials[r] = row_partials;
-    bank.sums[r] = sums;
-    result
+    } else if column {
+        for k in 0..tile.len {
+            let at = tile.sum_rows[r][tile.run_row + k] + tile.col;
+            let acc = sums
+                .get_mut(at)
+                .ok_or(Fault("reduction row out of range"))?;
+            *acc = acc.add(values.at(k));
+        }
+    } else {
+        let at = tile.sum_rows[r][tile.run_row] + tile.col;
+        let acc = sums
+            .get_mut(at..at + tile.len)
+            .ok_or(Fault("reduction row out of range"))?;
+        tile::add_into(acc, values);
+    }
+    Ok(())
 }
 
 fn exec_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>) -> Result<(), Fault> {

@@ -1,5 +1,6 @@
 //! Running an [`Executable`]: its steps in order, buffers freed after their last reader.
 
+pub(crate) mod arith;
 pub(crate) mod bank;
 pub(crate) mod kernel;
 pub(crate) mod tile;

@@ -62,7 +62,7 @@ fn map1<A: Copy, B: Copy>(out: &mut [B], a: Src<'_, A>, f: impl Fn(A) -> B) {
 
 /// True if the CPU has AVX2 and FMA (checked once; cheap afterwards).
 #[cfg(target_arch = "x86_64")]
-fn wide() -> bool {
+pub(crate) fn wide() -> bool {
     static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *WIDE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
@@ -91,7 +91,7 @@ fn binary_wide<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T
 }
 
 #[inline(always)]
-fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
+pub(crate) fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
     match op {
         BinOp::Add => map2(out, a, b, T::add),
         BinOp::Sub => map2(out, a, b, T::sub),
@@ -128,7 +128,7 @@ fn scaled_wide<T: Element>(f: ScaledOp, out: &mut [T], a: Src<'_, T>, b: Option<
 /// One loop per combination of operations, so each stays a straight,
 /// vectorizable loop.
 #[inline(always)]
-fn scaled_portable<T: Element>(
+pub(crate) fn scaled_portable<T: Element>(
     f: ScaledOp,
     out: &mut [T],
     a: Src<'_, T>,
@@ -178,6 +178,7 @@ pub(crate) fn convert<A: Element, B: Element>(out: &mut [B], a: Src<'_, A>) {
 }
 
 /// `out = a`, through the cache.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn copy<T: Element>(out: &mut [T], a: Src<'_, T>) {
     match a {
         Src::Slice(a) => out.copy_from_slice(&a[..out.len()]),
@@ -186,6 +187,7 @@ pub(crate) fn copy<T: Element>(out: &mut [T], a: Src<'_, T>) {
 }
 
 /// `acc = acc + a`, elementwise (running sums of a reduction keeping the innermost axis).
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn add_into<T: Element>(acc: &mut [T], a: Src<'_, T>) {
     match a {
         Src::Slice(a) => {
@@ -204,6 +206,7 @@ pub(crate) fn add_into<T: Element>(acc: &mut [T], a: Src<'_, T>) {
 /// `out[k] = buf[start + k * stride]`; `None` (and nothing written) if an
 /// index falls outside `buf`. Gathers always step forward: a view with
 /// stride 0 along the tile is a scalar, and views never reverse an axis.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn gather<T: Element>(out: &mut [T], buf: &[T], start: i64, stride: i64) -> Option<()> {
     let Some(last_k) = out.len().checked_sub(1) else {
         return Some(());
@@ -228,6 +231,7 @@ pub(crate) struct ChunkCursor(Option<usize>);
 
 impl ChunkCursor {
     /// Add the values at row positions `col..col + len` (one `Src` element each).
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add<T: Element>(
         &mut self,
         lanes: &mut [T; LANES],
@@ -285,6 +289,7 @@ impl ChunkCursor {
 }
 
 /// Add `values[i]` into lane `(first_lane + i) % LANES`, in order per lane.
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn accumulate<T: Element>(lanes: &mut [T; LANES], first_lane: usize, values: &[T]) {
     let head = ((LANES - first_lane) % LANES).min(values.len());
     for (i, &v) in values[..head].iter().enumerate() {
