@@ -1,14 +1,19 @@
-//! A tile's arithmetic in one function.
+//! A tile's program in one function.
 //!
 //! [`exec_vector`] pays for its generality on every instruction: a dtype
 //! match, operands resolved through calls, one more call into each loop.
 //! The rows of a 3-d kernel are short (256 elements), and that overhead cost
-//! as much as the arithmetic. So [`run_vector`] dispatches on the dtype once
-//! per tile and runs the binary and scaled instructions of the program's
-//! arithmetic dtype inline, in one loop compiled for AVX2 when the CPU has
-//! it, so that their element loops are inlined too; every other instruction
-//! goes through [`exec_vector`]. The element loops are the same
-//! [`tile`] loops, so results do not change by a bit.
+//! as much as the arithmetic. So [`run_vector`] dispatches on the program's
+//! arithmetic dtype once per tile and runs its binary, scaled, gather, store
+//! and reduce instructions of that dtype inline, in one function compiled for
+//! AVX2 when the CPU has it, so that their element loops are inlined too;
+//! every other instruction (another dtype, a conversion, a negation) goes
+//! through [`exec_vector`]. The element loops are the same [`tile`] loops,
+//! so results do not change by a bit.
+//!
+//! The helpers are `inline(always)` in release builds only: in debug builds
+//! every inlined loop keeps its own stack slots, and the frame overflowed
+//! the small stacks some callers run on.
 
 use oxla_ir::with_dtype;
 
