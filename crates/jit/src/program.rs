@@ -133,13 +133,28 @@ pub(crate) enum VInstr {
     },
 }
 
+impl VInstr {
+    /// The dtype the instruction writes (a conversion's target).
+    pub fn dtype(&self) -> DType {
+        match *self {
+            VInstr::Gather { dtype, .. }
+            | VInstr::Neg { dtype, .. }
+            | VInstr::Binary { dtype, .. }
+            | VInstr::Scaled { dtype, .. }
+            | VInstr::Store { dtype, .. }
+            | VInstr::Reduce { dtype, .. } => dtype,
+            VInstr::Convert { to, .. } => to,
+        }
+    }
+}
+
 /// The program of one box.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Program {
     pub scalar: Vec<SInstr>,
     pub vector: Vec<VInstr>,
     /// The dtype of its first binary or scaled instruction: the executor runs
-    /// that dtype's arithmetic inline (see `exec::arith`).
+    /// the program's instructions of that dtype inline (see `exec::vector`).
     pub arith_dtype: Option<DType>,
 }
 

@@ -15,12 +15,12 @@ use oxla_ir::{ArrayValue, Element, with_dtype};
 use rayon::prelude::*;
 
 use crate::JitError;
-use crate::exec::arith;
 use crate::exec::bank::{Bank, Banks, BufRef, OutBuf, OutSlice, TileElem};
 use crate::exec::tile::{self, ChunkCursor, Src};
+use crate::exec::vector;
 use crate::kernel::FusedKernel;
 use crate::kexpr::{View, internal};
-use crate::program::{SInstr, VDst, VInstr, VSrc};
+use crate::program::{SInstr, VSrc};
 
 /// Bytes per tile register: 4 KB, so that the handful of registers a
 /// program keeps live stays in a 32 KB L1 cache, while each instruction's
@@ -353,7 +353,7 @@ fn run_item(
                             exec_scalar(instr, &mut banks, &tile)?;
                         }
                     }
-                    arith::run_vector(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
+                    vector::run_vector(program, &mut banks, &mut item.outs, &mut cursors, &tile)?;
                 }
             }
         }
@@ -400,7 +400,9 @@ fn input<'a, T: TileElem>(tile: &Tile<'_, 'a>, view: u32) -> Result<(&'a [T], i6
     Ok((buf, tile.bases[view as usize]))
 }
 
-fn src<'b, T: TileElem>(
+/// The values of operand `s` on this tile, in the registers of `T`'s bank.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn src<'b, T: TileElem>(
     s: VSrc,
     banks: &'b Banks,
     tile: &Tile<'_, 'b>,
@@ -411,7 +413,7 @@ fn src<'b, T: TileElem>(
 
 /// The values of operand `s` on this tile, reading the registers of one bank.
 #[cfg_attr(not(debug_assertions), inline(always))]
-pub(super) fn operand<'b, T: TileElem>(
+fn operand<'b, T: TileElem>(
     s: VSrc,
     vectors: &'b [Vec<T>],
     scalars: &'b [T],
@@ -439,121 +441,6 @@ pub(super) fn operand<'b, T: TileElem>(
             )
         }
     })
-}
-
-/// Run `f` on the destination of a vector instruction (a register or the output).
-fn with_dst<T: TileElem>(
-    dst: VDst,
-    banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
-    tile: &Tile<'_, '_>,
-    f: impl FnOnce(&mut [T], &Banks) -> Result<(), Fault>,
-) -> Result<(), Fault> {
-    match dst {
-        VDst::Reg(r) => {
-            let mut reg = std::mem::take(&mut T::bank_mut(banks).vectors[r as usize]);
-            let result = f(&mut reg[..tile.len], banks);
-            T::bank_mut(banks).vectors[r as usize] = reg;
-            result
-        }
-        VDst::Out(o) => {
-            let out = outs
-                .get_mut(o as usize)
-                .and_then(|s| T::out(s))
-                .and_then(|s| s.get_mut(tile.pos..tile.pos + tile.len))
-                .ok_or(Fault("output tile out of range"))?;
-            f(out, banks)
-        }
-    }
-}
-
-pub(super) fn exec_vector(
-    instr: &VInstr,
-    banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
-    cursors: &mut [Vec<ChunkCursor>],
-    tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
-    match *instr {
-        VInstr::Binary {
-            op,
-            dtype,
-            dst,
-            a,
-            b,
-        } => with_dtype!(dtype, |T| with_dst::<T>(
-            dst,
-            banks,
-            outs,
-            tile,
-            |out, banks| {
-                tile::binary(
-                    op,
-                    out,
-                    src::<T>(a, banks, tile)?,
-                    src::<T>(b, banks, tile)?,
-                );
-                Ok(())
-            }
-        )),
-        VInstr::Neg { dtype, dst, a } => with_dtype!(dtype, |T| with_dst::<T>(
-            dst,
-            banks,
-            outs,
-            tile,
-            |out, banks| {
-                tile::neg(out, src::<T>(a, banks, tile)?);
-                Ok(())
-            }
-        )),
-        VInstr::Convert { from, to, dst, a } => {
-            with_dtype!(from, |A| with_dtype!(to, |B| with_dst::<B>(
-                dst,
-                banks,
-                outs,
-                tile,
-                |out, banks| {
-                    tile::convert(out, src::<A>(a, banks, tile)?);
-                    Ok(())
-                }
-            )))
-        }
-        VInstr::Gather {
-            dtype,
-            view,
-            stride,
-            dst,
-        } => with_dtype!(dtype, |T| gather::<T>(view, stride, dst, banks, tile)),
-        VInstr::Scaled {
-            f,
-            dtype,
-            dst,
-            a,
-            b,
-            s,
-        } => with_dtype!(dtype, |T| with_dst::<T>(
-            dst,
-            banks,
-            outs,
-            tile,
-            |out, banks| {
-                let b = b.map(|b| src::<T>(b, banks, tile)).transpose()?;
-                let s = T::bank(banks).scalars[s as usize];
-                tile::scaled(f, out, src::<T>(a, banks, tile)?, b, s);
-                Ok(())
-            }
-        )),
-        VInstr::Store { dtype, out, a } => {
-            with_dtype!(dtype, |T| store::<T>(out, a, banks, outs, tile))
-        }
-        VInstr::Reduce { dtype, red, a } => with_dtype!(dtype, |T| reduce::<T>(
-            red as usize,
-            a,
-            banks,
-            cursors,
-            tile
-        )),
-    }
 }
 
 /// Load a strided run of view `view` into register `dst`.

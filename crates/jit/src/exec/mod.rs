@@ -1,9 +1,9 @@
 //! Running an [`Executable`]: its steps in order, buffers freed after their last reader.
 
-pub(crate) mod arith;
 pub(crate) mod bank;
 pub(crate) mod kernel;
 pub(crate) mod tile;
+pub(crate) mod vector;
 
 use std::sync::Arc;
 

@@ -67,31 +67,12 @@ pub(crate) fn wide() -> bool {
     *WIDE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
 
-/// `out = a op b`.
-///
-/// On CPUs with AVX2 the same loop runs compiled for 256-bit vectors.
-/// Every element still gets the same IEEE operation (no contraction into
-/// FMAs happens without fast-math), so results do not depend on the CPU.
-#[allow(unsafe_code)]
-pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
-    #[cfg(target_arch = "x86_64")]
-    if wide() {
-        // SAFETY: `binary_wide` only requires the CPU features named in its
-        // `target_feature` attribute, and `wide()` has just checked that this
-        // CPU has them.
-        return unsafe { binary_wide(op, out, a, b) };
-    }
-    binary_portable(op, out, a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn binary_wide<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
-    binary_portable(op, out, a, b)
-}
-
+/// `out = a op b`. (All loops here are `inline(always)` where it matters, so
+/// that they are compiled into the AVX2 copy of `exec::vector::run_typed`
+/// on CPUs that have it; no contraction into FMAs happens without fast-math,
+/// so every element still gets the same IEEE operation.)
 #[inline(always)]
-pub(crate) fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
+pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {
     match op {
         BinOp::Add => map2(out, a, b, T::add),
         BinOp::Sub => map2(out, a, b, T::sub),
@@ -102,33 +83,10 @@ pub(crate) fn binary_portable<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T
 
 /// `out = ±post(op(a, b), s)` (or `±post(a, s)` without `op`) in one pass:
 /// each operation rounds to `T` on its own, exactly as separate passes would.
-#[allow(unsafe_code)]
-pub(crate) fn scaled<T: Element>(
-    f: ScaledOp,
-    out: &mut [T],
-    a: Src<'_, T>,
-    b: Option<Src<'_, T>>,
-    s: T,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if wide() {
-        // SAFETY: as in `binary`: `wide()` checked the CPU has the features
-        // `scaled_wide` is compiled for.
-        return unsafe { scaled_wide(f, out, a, b, s) };
-    }
-    scaled_portable(f, out, a, b, s)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn scaled_wide<T: Element>(f: ScaledOp, out: &mut [T], a: Src<'_, T>, b: Option<Src<'_, T>>, s: T) {
-    scaled_portable(f, out, a, b, s)
-}
-
 /// One loop per combination of operations, so each stays a straight,
 /// vectorizable loop.
 #[inline(always)]
-pub(crate) fn scaled_portable<T: Element>(
+pub(crate) fn scaled<T: Element>(
     f: ScaledOp,
     out: &mut [T],
     a: Src<'_, T>,
@@ -168,11 +126,13 @@ pub(crate) fn scaled_portable<T: Element>(
 }
 
 /// `out = -a`.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn neg<T: Element>(out: &mut [T], a: Src<'_, T>) {
     map1(out, a, T::neg);
 }
 
 /// `out = convert(a)`.
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn convert<A: Element, B: Element>(out: &mut [B], a: Src<'_, A>) {
     map1(out, a, oxla_ir::element::convert::<A, B>);
 }
