@@ -127,8 +127,14 @@ pub(crate) fn run(
 fn kept_index(k: &FusedKernel, r: usize, row: usize) -> usize {
     let axes = &k.reductions[r].axes;
     let outer = k.it_shape.len().saturating_sub(1);
+    // Axes above the outermost kept one add nothing: stop dividing there
+    // (a sum over every outer axis divides not at all; finish_reduction
+    // calls this once per row, on one thread).
+    let Some(first_kept) = (0..outer).find(|d| !axes.contains(d)) else {
+        return 0;
+    };
     let (mut rest, mut index, mut scale) = (row, 0, 1);
-    for d in (0..outer).rev() {
+    for d in (first_kept..outer).rev() {
         let i = rest % k.it_shape[d];
         rest /= k.it_shape[d];
         if !axes.contains(&d) {
@@ -162,12 +168,8 @@ fn finish_reduction<T: TileElem>(
             return Err(internal("reduction chunks do not cover the rows"));
         }
         let mut out = vec![T::NEG_ZERO; numel];
-        // A sum over every outer axis goes to element 0 from every row: no
-        // need for kept_index's divisions, which cost more than the adds.
-        let outer = k.it_shape.len().saturating_sub(1);
-        let to_one = (0..outer).all(|d| spec.axes.contains(&d));
         for (row, sums) in partials.chunks(per_row).enumerate() {
-            let o = &mut out[if to_one { 0 } else { kept_index(k, r, row) }];
+            let o = &mut out[kept_index(k, r, row)];
             for &s in sums {
                 *o = o.add(s);
             }
