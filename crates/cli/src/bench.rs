@@ -359,7 +359,7 @@ fn measure(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, 
 
 fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, Error> {
     let (function, args) = workload(case)?;
-    let threads = oxla_threads();
+    let threads = oxla::threads();
     let (median_s, runs) = if case.op == Op::CompileGradientAll {
         median_time(min_time, || {
             let params: Vec<Tensor> = args
@@ -390,11 +390,6 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
         floor_s,
         runs,
     })
-}
-
-/// The number of threads kernels run on.
-fn oxla_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[cfg(test)]

@@ -160,3 +160,14 @@ impl<F> Jit<F> {
         Ok(exe.run(&values)?.into_iter().map(Tensor::literal).collect())
     }
 }
+
+/// The number of threads fused kernels run on: the size of the current
+/// rayon pool (`RAYON_NUM_THREADS`, else one per CPU). Results do not
+/// depend on it; benchmarks report it.
+///
+/// ```
+/// assert!(oxla_jit::threads() >= 1);
+/// ```
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}

@@ -53,7 +53,7 @@ mod program;
 mod summary;
 mod view;
 
-pub use api::{Jit, compile, eval, jit};
+pub use api::{Jit, compile, eval, jit, threads};
 pub use error::JitError;
 pub use exec::kernel::{TILE, TILE_BYTES};
 pub use plan::Executable;
