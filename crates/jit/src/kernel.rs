@@ -237,4 +237,18 @@ impl FusedKernel {
     pub fn boxes(&self) -> usize {
         self.box_program.len()
     }
+
+    /// The program of the box holding the middle element of the iteration
+    /// space: for a stencil, the interior one, which runs on most elements.
+    pub fn middle_program(&self) -> Option<&Program> {
+        let mut boxed = 0;
+        for (d, &n) in self.it_shape.iter().enumerate() {
+            let seg = self.cuts[d]
+                .partition_point(|&c| c <= n / 2)
+                .checked_sub(1)?;
+            boxed = boxed * self.segments[d] + seg.min(self.segments[d].checked_sub(1)?);
+        }
+        let p = *self.box_program.get(boxed)?;
+        self.programs.get(p as usize)
+    }
 }

@@ -37,6 +37,37 @@ pub(crate) struct ScaledOp {
     pub negate: bool,
 }
 
+/// The second step of a [`VInstr::Twice`]: an operation of a value with itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SelfOp {
+    /// `t + t`: the cotangent of a square (`d(t*t) = t*ct + t*ct`).
+    Double,
+    /// `t * t`.
+    Square,
+}
+
+/// What a fused [`VInstr::Twice`] computes: `t = post(op(a, b), s)` (the
+/// `inner` step, a scaled sum or difference, never negated), then
+/// `u = outer(t)`, then `±post2(u, s2)` when `post` is set. Each operation
+/// still rounds on its own, in the same order as separate passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TwiceOp {
+    pub inner: ScaledOp,
+    pub outer: SelfOp,
+    /// `(post2, negate)`: the scaling step after `outer`, if any.
+    pub post: Option<(Scale, bool)>,
+}
+
+impl TwiceOp {
+    /// The combinations the executor has loops for (the rest stay two
+    /// instructions): the stencils of `gradient` and of its transpose.
+    fn supported(&self, dtype: DType) -> bool {
+        matches!(dtype, DType::F32 | DType::F64)
+            && matches!(self.inner.op, Some(BinOp::Add | BinOp::Sub))
+            && !self.inner.negate
+    }
+}
+
 /// A vector operand.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum VSrc {
@@ -121,6 +152,19 @@ pub(crate) enum VInstr {
         b: Option<VSrc>,
         s: u16,
     },
+    /// `±post2(outer(post(op(a, b), s)), s2)` (see [`TwiceOp`]): two
+    /// instructions in one pass, for a scaled stencil whose only reader
+    /// squares or doubles it.
+    Twice {
+        t: TwiceOp,
+        dtype: DType,
+        dst: VDst,
+        a: VSrc,
+        b: VSrc,
+        s: u16,
+        /// The scalar of `t.post` (`None` without one).
+        s2: Option<u16>,
+    },
     Store {
         dtype: DType,
         out: u16,
@@ -141,6 +185,7 @@ impl VInstr {
             | VInstr::Neg { dtype, .. }
             | VInstr::Binary { dtype, .. }
             | VInstr::Scaled { dtype, .. }
+            | VInstr::Twice { dtype, .. }
             | VInstr::Store { dtype, .. }
             | VInstr::Reduce { dtype, .. } => dtype,
             VInstr::Convert { to, .. } => to,
@@ -235,6 +280,14 @@ enum PNode {
         b: Option<usize>,
         s: usize,
     },
+    /// See [`VInstr::Twice`].
+    Twice {
+        t: TwiceOp,
+        a: usize,
+        b: usize,
+        s: usize,
+        s2: Option<usize>,
+    },
 }
 
 impl PNode {
@@ -248,6 +301,7 @@ impl PNode {
                 .chain(b)
                 .chain(std::iter::once(s))
                 .collect(),
+            PNode::Twice { a, b, s, s2, .. } => [a, b, s].into_iter().chain(s2).collect(),
         }
     }
 }
@@ -335,6 +389,66 @@ fn fuse_scaled(
     uses.copy_from_slice(&count_uses(spec, needed, roots));
 }
 
+/// Merge `outer(t)` (and a scaling after it) with the scaled stencil `t`
+/// it reads into one [`PNode::Twice`], when `t` has no other reader: the
+/// square of each derivative in a `sum(|grad f|^2)` loss and the doubled,
+/// scaled cotangents of its transpose, which are most of the passes of a
+/// `value_and_grad` kernel. Run after [`fuse_scaled`], which makes the `t`s.
+fn fuse_twice(
+    spec: &mut Specialized,
+    needed: &mut [bool],
+    uses: &mut [usize],
+    roots: &[(usize, RootUse)],
+) {
+    let self_op = |op: BinOp| match op {
+        BinOp::Add => Some(SelfOp::Double),
+        BinOp::Mul => Some(SelfOp::Square),
+        BinOp::Sub | BinOp::Div => None,
+    };
+    for i in 0..spec.nodes.len() {
+        if !needed[i] {
+            continue;
+        }
+        let (op, x, post, s2) = match spec.nodes[i].0 {
+            PNode::Binary(op, x, y) if x == y => (op, x, None, None),
+            PNode::Scaled {
+                f:
+                    ScaledOp {
+                        op: Some(op),
+                        post,
+                        negate,
+                    },
+                a: x,
+                b: Some(y),
+                s,
+            } if x == y => (op, x, Some((post, negate)), Some(s)),
+            _ => continue,
+        };
+        let PNode::Scaled {
+            f: inner,
+            a,
+            b: Some(b),
+            s,
+        } = spec.nodes[x].0
+        else {
+            continue;
+        };
+        let Some(outer) = self_op(op) else { continue };
+        let t = TwiceOp { inner, outer, post };
+        let vectors = spec.nodes[a].2 == Class::Vector && spec.nodes[b].2 == Class::Vector;
+        // both operand slots of node i, and nothing else, read x
+        if uses[x] == 2
+            && !roots.iter().any(|&(r, _)| r == x)
+            && vectors
+            && t.supported(spec.nodes[i].1)
+        {
+            needed[x] = false;
+            spec.nodes[i].0 = PNode::Twice { t, a, b, s, s2 };
+        }
+    }
+    uses.copy_from_slice(&count_uses(spec, needed, roots));
+}
+
 /// How many operand slots of needed nodes, and roots, read each node.
 fn count_uses(spec: &Specialized, needed: &[bool], roots: &[(usize, RootUse)]) -> Vec<usize> {
     let mut uses = vec![0usize; spec.nodes.len()];
@@ -404,6 +518,7 @@ pub(crate) fn plan_box(
     // Uses by other needed nodes and by roots; a store root read nowhere else is written in place.
     let mut uses = count_uses(&spec, &needed, &roots);
     fuse_scaled(&mut spec, &mut needed, &mut uses, &roots);
+    fuse_twice(&mut spec, &mut needed, &mut uses, &roots);
     let mut direct_out: HashMap<usize, u16> = HashMap::new();
     for &(r, u) in &roots {
         if let RootUse::Store(k) = u
@@ -588,7 +703,7 @@ fn specialize(
 fn is_quiet(spec: &Specialized, mut i: usize) -> bool {
     loop {
         match spec.nodes[i].0 {
-            PNode::Binary(..) | PNode::Scaled { .. } => return true,
+            PNode::Binary(..) | PNode::Scaled { .. } | PNode::Twice { .. } => return true,
             PNode::Neg(x) | PNode::Convert(x) => i = x,
             PNode::Load(_) | PNode::Const(_) => return false,
         }
@@ -728,7 +843,7 @@ pub(crate) fn emit_box(
                         a: sreg(&slots, *a),
                         b: sreg(&slots, *b),
                     },
-                    PNode::Scaled { .. } => {
+                    PNode::Scaled { .. } | PNode::Twice { .. } => {
                         unreachable!("fused nodes read a vector, so they are vectors")
                     }
                     PNode::Const(_) => unreachable!("constants are classified Const"),
@@ -784,6 +899,15 @@ pub(crate) fn emit_box(
                         b: b.map(|b| vsrc(&slots, b)),
                         s: sreg(&slots, *s),
                     },
+                    PNode::Twice { t, a, b, s, s2 } => VInstr::Twice {
+                        t: *t,
+                        dtype,
+                        dst,
+                        a: vsrc(&slots, *a),
+                        b: vsrc(&slots, *b),
+                        s: sreg(&slots, *s),
+                        s2: s2.map(|s2| sreg(&slots, s2)),
+                    },
                     PNode::Binary(op, a, b) => VInstr::Binary {
                         op: *op,
                         dtype,
@@ -793,7 +917,10 @@ pub(crate) fn emit_box(
                     },
                     PNode::Const(_) => unreachable!("constants are classified Const"),
                 };
-                if let VInstr::Binary { dtype, .. } | VInstr::Scaled { dtype, .. } = instr {
+                if let VInstr::Binary { dtype, .. }
+                | VInstr::Scaled { dtype, .. }
+                | VInstr::Twice { dtype, .. } = instr
+                {
                     program.arith_dtype.get_or_insert(dtype);
                 }
                 program.vector.push(instr);

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::plan::{Executable, Step};
-use crate::program::VInstr;
+use crate::program::{Program, VInstr};
 
 /// One step of a plan, summarized.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +22,9 @@ pub struct KernelSummary {
     pub programs: usize,
     /// Vector instructions of the largest program.
     pub instructions: usize,
+    /// Vector instructions of the program of the middle element's box (for
+    /// a stencil, the interior, where most elements are).
+    pub middle_instructions: usize,
     /// Run by the reference interpreter instead of a fused kernel.
     pub interpreted: bool,
     /// Bytes of every buffer read once plus every buffer written once.
@@ -50,6 +53,13 @@ impl PlanSummary {
 impl Executable {
     /// What the plan does, for people and for tests.
     pub fn summary(&self) -> PlanSummary {
+        // stores are copies, not computation
+        let computing = |p: &Program| {
+            p.vector
+                .iter()
+                .filter(|i| !matches!(i, VInstr::Store { .. }))
+                .count()
+        };
         let leaves = self.arg_count + self.constants.len();
         let bytes = |b: usize| {
             let (shape, dtype) = &self.buffer_types[b];
@@ -66,17 +76,8 @@ impl Executable {
                     reads: k.reads.iter().map(|&b| (b, b < leaves)).collect(),
                     boxes: k.boxes(),
                     programs: k.programs.len(),
-                    instructions: k
-                        .programs
-                        .iter()
-                        .map(|p| {
-                            p.vector
-                                .iter()
-                                .filter(|i| !matches!(i, VInstr::Store { .. }))
-                                .count()
-                        })
-                        .max()
-                        .unwrap_or(0),
+                    instructions: k.programs.iter().map(computing).max().unwrap_or(0),
+                    middle_instructions: k.middle_program().map_or(0, computing),
                     interpreted: false,
                     bytes_moved: k
                         .reads
@@ -94,6 +95,7 @@ impl Executable {
                     boxes: 0,
                     programs: 0,
                     instructions: 0,
+                    middle_instructions: 0,
                     interpreted: true,
                     bytes_moved: inputs.iter().map(|&b| bytes(b)).sum::<usize>()
                         + node.numel() * node.dtype().size_bytes(),
@@ -132,13 +134,14 @@ impl fmt::Display for PlanSummary {
             } else {
                 writeln!(
                     f,
-                    "  {i}: fused kernel over {:?}: {} output(s), {} reduction(s), reads [{}], {} region(s), {} program(s), <= {} instruction(s) per tile, {:.1} MB moved",
+                    "  {i}: fused kernel over {:?}: {} output(s), {} reduction(s), reads [{}], {} region(s), {} program(s), {} instruction(s) per interior tile (<= {} elsewhere), {:.1} MB moved",
                     k.iteration_shape,
                     k.stores,
                     k.reductions,
                     reads.join(", "),
                     k.boxes,
                     k.programs,
+                    k.middle_instructions,
                     k.instructions,
                     k.bytes_moved as f64 / 1e6
                 )?;

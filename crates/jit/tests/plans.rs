@@ -167,6 +167,31 @@ fn value_and_grad_of_the_squared_gradient_reads_f_in_one_pass() {
     }
 }
 
+/// In the interior of `value_and_grad(sum(|grad f|^2))`, each derivative
+/// and its square, and each neighbour's derivative and its doubled, scaled
+/// cotangent, are one instruction (`VInstr::Twice`): per axis, one square
+/// and a reduction for the loss and two terms of the transposed stencil,
+/// plus the additions of the 2n terms. Unfused it is `9n - 1`.
+#[test]
+fn value_and_grad_fuses_each_stencil_with_its_square_or_doubling() {
+    for shape in [&[40][..], &[9, 10], &[9, 10, 11], &[6, 7, 8, 9]] {
+        for dtype in [DType::F64, DType::F32] {
+            let f = Tensor::parameter(shape, dtype);
+            let (loss, g) = value_and_grad(
+                |xs: &[Tensor]| -> Result<Vec<Tensor>, AutodiffError> {
+                    Ok(vec![squared_norm(grads(&xs[0], &[], 1)?)?])
+                },
+                std::slice::from_ref(&f),
+            )
+            .unwrap();
+            let (s, _) = plan(&[loss, g[0].clone()], &f);
+            let n = shape.len();
+            let why = format!("{dtype:?} {shape:?}:\n{s}");
+            assert_eq!(s.kernels[0].middle_instructions, 6 * n - 1, "{why}");
+        }
+    }
+}
+
 #[test]
 fn interior_padding_is_an_interpreted_step() {
     let (x, bindings) = field(&[4, 5]);

@@ -121,6 +121,10 @@ impl Banks {
 
 /// The element types a kernel computes in, with their typed storage.
 pub(crate) trait TileElem: ArrayElement {
+    /// The executor has [`VInstr::Twice`](crate::program::VInstr::Twice)
+    /// loops for this type (the planner fuses only f32 and f64; the other
+    /// types skip the loops instead of compiling them for nothing).
+    const TWICE: bool;
     fn bank(b: &Banks) -> &Bank<Self>;
     fn bank_mut(b: &mut Banks) -> &mut Bank<Self>;
     fn input<'a>(b: BufRef<'a>) -> Option<&'a [Self]>;
@@ -129,8 +133,9 @@ pub(crate) trait TileElem: ArrayElement {
 }
 
 macro_rules! tile_elem {
-    ($t:ty, $field:ident, $variant:ident) => {
+    ($t:ty, $field:ident, $variant:ident, $twice:expr) => {
         impl TileElem for $t {
+            const TWICE: bool = $twice;
             fn bank(b: &Banks) -> &Bank<Self> {
                 &b.$field
             }
@@ -156,11 +161,11 @@ macro_rules! tile_elem {
     };
 }
 
-tile_elem!(f16, f16, F16);
-tile_elem!(f32, f32, F32);
-tile_elem!(f64, f64, F64);
-tile_elem!(Complex32, c64, C64);
-tile_elem!(Complex64, c128, C128);
+tile_elem!(f16, f16, F16, false);
+tile_elem!(f32, f32, F32, true);
+tile_elem!(f64, f64, F64, true);
+tile_elem!(Complex32, c64, C64, false);
+tile_elem!(Complex64, c128, C128, false);
 
 impl OutBuf {
     /// A buffer of `len` elements of `dtype` from the pool.

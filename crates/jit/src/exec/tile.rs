@@ -6,7 +6,7 @@ use oxla_ir::Element;
 use oxla_ir::reduce::{CHUNK, LANES, combine_lanes};
 
 use crate::kexpr::BinOp;
-use crate::program::{Scale, ScaledOp};
+use crate::program::{Scale, ScaledOp, SelfOp, TwiceOp};
 
 /// A tile operand: a run of values or one value repeated.
 #[derive(Clone, Copy)]
@@ -123,6 +123,75 @@ pub(crate) fn scaled<T: Element>(
         Some(BinOp::Mul) => with_post!(|p| map2(out, a, b, |x, y| p(x.mul(y)))),
         Some(BinOp::Div) => with_post!(|p| map2(out, a, b, |x, y| p(x.div(y)))),
     }
+}
+
+/// `out = ±post2(outer(post(op(a, b), s)), s2)` in one pass (see
+/// [`TwiceOp`]); `None` for a combination the planner never fuses. Each
+/// operation rounds to `T` on its own, exactly as separate passes would.
+#[inline(always)]
+pub(crate) fn twice<T: Element>(
+    t: TwiceOp,
+    out: &mut [T],
+    a: &[T],
+    b: &[T],
+    s: T,
+    s2: T,
+) -> Option<()> {
+    macro_rules! with_inner {
+        (|$f:ident| $body:expr) => {
+            match (t.inner.op, t.inner.post, t.inner.negate) {
+                (Some(BinOp::Sub), Scale::Mul, false) => {
+                    let $f = |x: T, y: T| x.sub(y).mul(s);
+                    $body
+                }
+                (Some(BinOp::Sub), Scale::Div, false) => {
+                    let $f = |x: T, y: T| x.sub(y).div(s);
+                    $body
+                }
+                (Some(BinOp::Add), Scale::Mul, false) => {
+                    let $f = |x: T, y: T| x.add(y).mul(s);
+                    $body
+                }
+                (Some(BinOp::Add), Scale::Div, false) => {
+                    let $f = |x: T, y: T| x.add(y).div(s);
+                    $body
+                }
+                _ => return None,
+            }
+        };
+    }
+    macro_rules! with_outer {
+        ($self_op:ident, |$g:ident| $body:expr) => {
+            match t.post {
+                None => {
+                    let $g = |t: T| t.$self_op(t);
+                    $body
+                }
+                Some((Scale::Mul, false)) => {
+                    let $g = |t: T| t.$self_op(t).mul(s2);
+                    $body
+                }
+                Some((Scale::Mul, true)) => {
+                    let $g = |t: T| t.$self_op(t).mul(s2).neg();
+                    $body
+                }
+                Some((Scale::Div, false)) => {
+                    let $g = |t: T| t.$self_op(t).div(s2);
+                    $body
+                }
+                Some((Scale::Div, true)) => {
+                    let $g = |t: T| t.$self_op(t).div(s2).neg();
+                    $body
+                }
+            }
+        };
+    }
+    let (a, b) = (Src::Slice(a), Src::Slice(b));
+    with_inner!(|f| match t.outer {
+        SelfOp::Double => with_outer!(add, |g| map2(out, a, b, |x, y| g(f(x, y)))),
+        SelfOp::Square => with_outer!(mul, |g| map2(out, a, b, |x, y| g(f(x, y)))),
+    });
+    Some(())
 }
 
 /// `out = -a`.

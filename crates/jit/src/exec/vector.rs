@@ -18,7 +18,7 @@ use oxla_ir::{DType, with_dtype};
 
 use crate::exec::bank::{Banks, OutSlice, TileElem};
 use crate::exec::kernel::{Fault, Tile, gather, reduce, src, store};
-use crate::exec::tile::{self, ChunkCursor};
+use crate::exec::tile::{self, ChunkCursor, Src};
 use crate::program::{Program, VDst, VInstr};
 
 /// Run `program`'s vector instructions on one tile.
@@ -164,6 +164,31 @@ fn run_typed<T: TileElem>(
                 };
                 tile::scaled(f, out, src::<T>(a, ro, tile)?, b, s)
             }),
+            VInstr::Twice {
+                t,
+                dst,
+                a,
+                b,
+                s,
+                s2,
+                ..
+            } if T::TWICE => with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                let scalar = |r: u16| {
+                    T::bank(ro)
+                        .scalars
+                        .get(r as usize)
+                        .copied()
+                        .ok_or(Fault("no such scalar register"))
+                };
+                let s2 = s2.map(scalar).transpose()?.unwrap_or(T::ZERO);
+                let (Src::Slice(a), Src::Slice(b)) =
+                    (src::<T>(a, ro, tile)?, src::<T>(b, ro, tile)?)
+                else {
+                    return Err(Fault("a fused stencil reads a scalar"));
+                };
+                tile::twice(t, out, a, b, scalar(s)?, s2).ok_or(Fault("unfusable stencil"))?
+            }),
+            VInstr::Twice { .. } => return Err(Fault("a fused stencil of an unfused type")),
             VInstr::Neg { dst, a, .. } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
                 tile::neg(out, src::<T>(a, ro, tile)?)
             }),
