@@ -48,21 +48,38 @@ pub(crate) enum SelfOp {
 
 /// What a fused [`VInstr::Twice`] computes: `t = post(op(a, b), s)` (the
 /// `inner` step, a scaled sum or difference, never negated), then
-/// `u = outer(t)`, then `±post2(u, s2)` when `post` is set. Each operation
-/// still rounds on its own, in the same order as separate passes.
+/// `u = outer(t)`, then `v = ±post2(u, s2)` when `post` is set, then
+/// `v + c` or `c + v` when `addend` is set. Each operation still rounds on
+/// its own, in the same order as separate passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TwiceOp {
     pub inner: ScaledOp,
     pub outer: SelfOp,
     /// `(post2, negate)`: the scaling step after `outer`, if any.
     pub post: Option<(Scale, bool)>,
+    /// Which operand of a final addition of `c` the value is, if any.
+    pub addend: Option<Side>,
+}
+
+/// Which operand of a binary operation a fused value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Left,
+    Right,
 }
 
 impl TwiceOp {
-    /// The combinations the executor has loops for (the rest stay two
-    /// instructions): the stencils of `gradient` and of its transpose.
+    /// The combinations the executor has loops for (the rest stay separate
+    /// instructions), those of `gradient`'s stencils and their transpose:
+    /// the square of a derivative, unscaled, and the doubling of one,
+    /// scaled and maybe added to another term.
     fn supported(&self, dtype: DType) -> bool {
-        matches!(dtype, DType::F32 | DType::F64)
+        let outer = match self.outer {
+            SelfOp::Square => self.post.is_none() && self.addend.is_none(),
+            SelfOp::Double => self.post.is_some(),
+        };
+        outer
+            && matches!(dtype, DType::F32 | DType::F64)
             && matches!(self.inner.op, Some(BinOp::Add | BinOp::Sub))
             && !self.inner.negate
     }
@@ -164,6 +181,8 @@ pub(crate) enum VInstr {
         s: u16,
         /// The scalar of `t.post` (`None` without one).
         s2: Option<u16>,
+        /// The addend of `t.addend`.
+        c: Option<VSrc>,
     },
     Store {
         dtype: DType,
@@ -287,12 +306,13 @@ enum PNode {
         b: usize,
         s: usize,
         s2: Option<usize>,
+        c: Option<usize>,
     },
 }
 
 impl PNode {
     /// The nodes this one reads.
-    fn operands(&self) -> SmallVec<[usize; 3]> {
+    fn operands(&self) -> SmallVec<[usize; 5]> {
         match *self {
             PNode::Load(_) | PNode::Const(_) => SmallVec::new(),
             PNode::Neg(a) | PNode::Convert(a) => smallvec::smallvec![a],
@@ -301,7 +321,9 @@ impl PNode {
                 .chain(b)
                 .chain(std::iter::once(s))
                 .collect(),
-            PNode::Twice { a, b, s, s2, .. } => [a, b, s].into_iter().chain(s2).collect(),
+            PNode::Twice { a, b, s, s2, c, .. } => {
+                [a, b, s].into_iter().chain(s2).chain(c).collect()
+            }
         }
     }
 }
@@ -400,6 +422,7 @@ fn fuse_twice(
     uses: &mut [usize],
     roots: &[(usize, RootUse)],
 ) {
+    let is_root = |i: usize| roots.iter().any(|&(r, _)| r == i);
     let self_op = |op: BinOp| match op {
         BinOp::Add => Some(SelfOp::Double),
         BinOp::Mul => Some(SelfOp::Square),
@@ -434,19 +457,64 @@ fn fuse_twice(
             continue;
         };
         let Some(outer) = self_op(op) else { continue };
-        let t = TwiceOp { inner, outer, post };
-        let vectors = spec.nodes[a].2 == Class::Vector && spec.nodes[b].2 == Class::Vector;
+        let t = TwiceOp {
+            inner,
+            outer,
+            post,
+            addend: None,
+        };
+        let vectors = is_vector(spec, a) && is_vector(spec, b);
         // both operand slots of node i, and nothing else, read x
-        if uses[x] == 2
-            && !roots.iter().any(|&(r, _)| r == x)
-            && vectors
-            && t.supported(spec.nodes[i].1)
-        {
+        if uses[x] == 2 && !is_root(x) && vectors && t.supported(spec.nodes[i].1) {
             needed[x] = false;
-            spec.nodes[i].0 = PNode::Twice { t, a, b, s, s2 };
+            spec.nodes[i].0 = PNode::Twice {
+                t,
+                a,
+                b,
+                s,
+                s2,
+                c: None,
+            };
         }
     }
     uses.copy_from_slice(&count_uses(spec, needed, roots));
+    // then an addition of another vector to a fused value read only there
+    for i in 0..spec.nodes.len() {
+        let PNode::Binary(BinOp::Add, x, y) = spec.nodes[i].0 else {
+            continue;
+        };
+        if !needed[i] || x == y {
+            continue;
+        }
+        for (side, v, c) in [(Side::Left, x, y), (Side::Right, y, x)] {
+            let PNode::Twice {
+                t,
+                a,
+                b,
+                s,
+                s2,
+                c: None,
+            } = spec.nodes[v].0
+            else {
+                continue;
+            };
+            let t = TwiceOp {
+                addend: Some(side),
+                ..t
+            };
+            if uses[v] == 1 && !is_root(v) && is_vector(spec, c) && t.supported(spec.nodes[i].1) {
+                needed[v] = false;
+                let c = Some(c);
+                spec.nodes[i].0 = PNode::Twice { t, a, b, s, s2, c };
+                break;
+            }
+        }
+    }
+    uses.copy_from_slice(&count_uses(spec, needed, roots));
+}
+
+fn is_vector(spec: &Specialized, i: usize) -> bool {
+    spec.nodes[i].2 == Class::Vector
 }
 
 /// How many operand slots of needed nodes, and roots, read each node.
@@ -899,7 +967,7 @@ pub(crate) fn emit_box(
                         b: b.map(|b| vsrc(&slots, b)),
                         s: sreg(&slots, *s),
                     },
-                    PNode::Twice { t, a, b, s, s2 } => VInstr::Twice {
+                    PNode::Twice { t, a, b, s, s2, c } => VInstr::Twice {
                         t: *t,
                         dtype,
                         dst,
@@ -907,6 +975,7 @@ pub(crate) fn emit_box(
                         b: vsrc(&slots, *b),
                         s: sreg(&slots, *s),
                         s2: s2.map(|s2| sreg(&slots, s2)),
+                        c: c.map(|c| vsrc(&slots, c)),
                     },
                     PNode::Binary(op, a, b) => VInstr::Binary {
                         op: *op,

@@ -6,7 +6,7 @@ use oxla_ir::Element;
 use oxla_ir::reduce::{CHUNK, LANES, combine_lanes};
 
 use crate::kexpr::BinOp;
-use crate::program::{Scale, ScaledOp, SelfOp, TwiceOp};
+use crate::program::{Scale, ScaledOp, SelfOp, Side, TwiceOp};
 
 /// A tile operand: a run of values or one value repeated.
 #[derive(Clone, Copy)]
@@ -125,15 +125,18 @@ pub(crate) fn scaled<T: Element>(
     }
 }
 
-/// `out = ±post2(outer(post(op(a, b), s)), s2)` in one pass (see
-/// [`TwiceOp`]); `None` for a combination the planner never fuses. Each
-/// operation rounds to `T` on its own, exactly as separate passes would.
+/// `out = ±post2(outer(post(op(a, b), s)), s2)`, plus `c` when
+/// `t.addend` says so, in one pass (see [`TwiceOp`]); `None` for a
+/// combination the planner never fuses. Each operation rounds to `T` on its
+/// own, exactly as separate passes would.
+#[allow(clippy::too_many_arguments)] // the operands of one instruction
 #[inline(always)]
 pub(crate) fn twice<T: Element>(
     t: TwiceOp,
     out: &mut [T],
     a: &[T],
     b: &[T],
+    c: Option<&[T]>,
     s: T,
     s2: T,
 ) -> Option<()> {
@@ -160,38 +163,57 @@ pub(crate) fn twice<T: Element>(
             }
         };
     }
-    macro_rules! with_outer {
-        ($self_op:ident, |$g:ident| $body:expr) => {
+    // `±post2(t + t, s2)`: the square is handled below, unscaled
+    macro_rules! with_doubling {
+        (|$g:ident| $body:expr) => {
             match t.post {
-                None => {
-                    let $g = |t: T| t.$self_op(t);
-                    $body
-                }
+                None => return None,
                 Some((Scale::Mul, false)) => {
-                    let $g = |t: T| t.$self_op(t).mul(s2);
+                    let $g = |t: T| t.add(t).mul(s2);
                     $body
                 }
                 Some((Scale::Mul, true)) => {
-                    let $g = |t: T| t.$self_op(t).mul(s2).neg();
+                    let $g = |t: T| t.add(t).mul(s2).neg();
                     $body
                 }
                 Some((Scale::Div, false)) => {
-                    let $g = |t: T| t.$self_op(t).div(s2);
+                    let $g = |t: T| t.add(t).div(s2);
                     $body
                 }
                 Some((Scale::Div, true)) => {
-                    let $g = |t: T| t.$self_op(t).div(s2).neg();
+                    let $g = |t: T| t.add(t).div(s2).neg();
                     $body
                 }
             }
         };
     }
-    let (a, b) = (Src::Slice(a), Src::Slice(b));
-    with_inner!(|f| match t.outer {
-        SelfOp::Double => with_outer!(add, |g| map2(out, a, b, |x, y| g(f(x, y)))),
-        SelfOp::Square => with_outer!(mul, |g| map2(out, a, b, |x, y| g(f(x, y)))),
-    });
+    // the square is never scaled or added to (TwiceOp::supported)
+    if t.outer == SelfOp::Square {
+        return match (t.post, t.addend) {
+            (None, None) => {
+                with_inner!(|f| map2(out, Src::Slice(a), Src::Slice(b), |x, y| {
+                    let t = f(x, y);
+                    t.mul(t)
+                }));
+                Some(())
+            }
+            _ => None,
+        };
+    }
+    with_inner!(|f| with_doubling!(|g| match (t.addend, c) {
+        (None, _) => map2(out, Src::Slice(a), Src::Slice(b), |x, y| g(f(x, y))),
+        (Some(Side::Left), Some(c)) => map3(out, a, b, c, |x, y, z| g(f(x, y)).add(z)),
+        (Some(Side::Right), Some(c)) => map3(out, a, b, c, |x, y, z| z.add(g(f(x, y)))),
+        (Some(_), None) => return None,
+    }));
     Some(())
+}
+
+#[inline(always)]
+fn map3<T: Copy>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) {
+    for (((o, &x), &y), &z) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *o = f(x, y, z);
+    }
 }
 
 /// `out = -a`.
@@ -339,6 +361,100 @@ fn accumulate<T: Element>(lanes: &mut [T; LANES], first_lane: usize, values: &[T
 mod tests {
     use super::*;
     use oxla_ir::reduce::chunk_sum;
+
+    /// Every combination `twice` has a loop for gives, bit for bit, what
+    /// its steps give as separate passes (`scaled` and `binary`), NaNs,
+    /// infinities and signed zeros included; the others are refused.
+    #[test]
+    fn twice_matches_its_steps_one_pass_at_a_time() {
+        let specials = [
+            0.0,
+            -0.0,
+            1.5,
+            -3.25,
+            f64::INFINITY,
+            f64::NAN,
+            1e308,
+            7e-310,
+        ];
+        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
+        let a: Vec<f64> = (0..67).map(value).collect();
+        let b: Vec<f64> = (0..67).map(|i| value(i + 11)).collect();
+        let c: Vec<f64> = (0..67).map(|i| value(i + 29)).collect();
+        let (s, s2) = (0.3, -1.7);
+        let n = a.len();
+        let scale = |post, negate| [(Scale::Mul, negate), (Scale::Div, negate)][post];
+        for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div] {
+            for inner_post in [Scale::Mul, Scale::Div] {
+                for outer in [SelfOp::Double, SelfOp::Square] {
+                    for post in [None, Some(scale(0, false)), Some(scale(1, true))] {
+                        for addend in [None, Some(Side::Left), Some(Side::Right)] {
+                            let inner = ScaledOp {
+                                op: Some(op),
+                                post: inner_post,
+                                negate: false,
+                            };
+                            let t = TwiceOp {
+                                inner,
+                                outer,
+                                post,
+                                addend,
+                            };
+                            let mut fused = vec![0.0; n];
+                            let ran = twice(t, &mut fused, &a, &b, Some(&c), s, s2);
+                            let mut step = vec![0.0; n];
+                            scaled(inner, &mut step, Src::Slice(&a), Some(Src::Slice(&b)), s);
+                            let self_op = match outer {
+                                SelfOp::Double => BinOp::Add,
+                                SelfOp::Square => BinOp::Mul,
+                            };
+                            let mut u = vec![0.0; n];
+                            match post {
+                                None => {
+                                    binary(self_op, &mut u, Src::Slice(&step), Src::Slice(&step))
+                                }
+                                Some((post, negate)) => {
+                                    let f = ScaledOp {
+                                        op: Some(self_op),
+                                        post,
+                                        negate,
+                                    };
+                                    scaled(
+                                        f,
+                                        &mut u,
+                                        Src::Slice(&step),
+                                        Some(Src::Slice(&step)),
+                                        s2,
+                                    )
+                                }
+                            }
+                            let mut want = vec![0.0; n];
+                            match addend {
+                                None => want.copy_from_slice(&u),
+                                Some(Side::Left) => {
+                                    binary(BinOp::Add, &mut want, Src::Slice(&u), Src::Slice(&c))
+                                }
+                                Some(Side::Right) => {
+                                    binary(BinOp::Add, &mut want, Src::Slice(&c), Src::Slice(&u))
+                                }
+                            }
+                            let fusable = matches!(op, BinOp::Add | BinOp::Sub)
+                                && match outer {
+                                    SelfOp::Square => post.is_none() && addend.is_none(),
+                                    SelfOp::Double => post.is_some(),
+                                };
+                            assert_eq!(ran.is_some(), fusable, "{t:?}");
+                            if fusable {
+                                let bits =
+                                    |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                                assert_eq!(bits(&fused), bits(&want), "{t:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn gather_reads_strided_elements_and_refuses_any_index_outside() {

@@ -171,6 +171,7 @@ fn run_typed<T: TileElem>(
                 b,
                 s,
                 s2,
+                c,
                 ..
             } if T::TWICE => with_dst!(T, banks, outs, tile, dst, |out, ro| {
                 let scalar = |r: u16| {
@@ -180,13 +181,14 @@ fn run_typed<T: TileElem>(
                         .copied()
                         .ok_or(Fault("no such scalar register"))
                 };
-                let s2 = s2.map(scalar).transpose()?.unwrap_or(T::ZERO);
-                let (Src::Slice(a), Src::Slice(b)) =
-                    (src::<T>(a, ro, tile)?, src::<T>(b, ro, tile)?)
-                else {
-                    return Err(Fault("a fused stencil reads a scalar"));
+                let slice = |v| match src::<T>(v, ro, tile)? {
+                    Src::Slice(x) => Ok(x),
+                    Src::Scalar(_) => Err(Fault("a fused stencil reads a scalar")),
                 };
-                tile::twice(t, out, a, b, scalar(s)?, s2).ok_or(Fault("unfusable stencil"))?
+                let s2 = s2.map(scalar).transpose()?.unwrap_or(T::ZERO);
+                let c = c.map(slice).transpose()?;
+                tile::twice(t, out, slice(a)?, slice(b)?, c, scalar(s)?, s2)
+                    .ok_or(Fault("unfusable stencil"))?
             }),
             VInstr::Twice { .. } => return Err(Fault("a fused stencil of an unfused type")),
             VInstr::Neg { dst, a, .. } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
