@@ -169,7 +169,8 @@ fn finish_reduction<T: TileElem>(
         }
         let mut out = vec![T::NEG_ZERO; numel];
         for (row, sums) in partials.chunks(per_row).enumerate() {
-            let o = &mut out[kept_index(k, r, row)];
+            // a sum to one value (the usual loss) needs no index per row
+            let o = &mut out[if numel == 1 { 0 } else { kept_index(k, r, row) }];
             for &s in sums {
                 *o = o.add(s);
             }
@@ -411,6 +412,29 @@ pub(super) fn src<'b, T: TileElem>(
 ) -> Result<Src<'b, T>, Fault> {
     let bank = T::bank(banks);
     operand(s, &bank.vectors, &bank.scalars, tile)
+}
+
+/// The values of operand `s` on this tile, which must vary along it.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn vector_src<'b, T: TileElem>(
+    s: VSrc,
+    banks: &'b Banks,
+    tile: &Tile<'_, 'b>,
+) -> Result<&'b [T], Fault> {
+    match src::<T>(s, banks, tile)? {
+        Src::Slice(x) => Ok(x),
+        Src::Scalar(_) => Err(Fault("a vector operand is a scalar register")),
+    }
+}
+
+/// Scalar register `r` of `T`'s bank.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn scalar_reg<T: TileElem>(r: u16, banks: &Banks) -> Result<T, Fault> {
+    T::bank(banks)
+        .scalars
+        .get(r as usize)
+        .copied()
+        .ok_or(Fault("no such scalar register"))
 }
 
 /// The values of operand `s` on this tile, reading the registers of one bank.

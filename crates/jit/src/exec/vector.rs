@@ -17,8 +17,8 @@
 use oxla_ir::{DType, with_dtype};
 
 use crate::exec::bank::{Banks, OutSlice, TileElem};
-use crate::exec::kernel::{Fault, Tile, gather, reduce, src, store};
-use crate::exec::tile::{self, ChunkCursor, Src};
+use crate::exec::kernel::{Fault, Tile, gather, reduce, scalar_reg, src, store, vector_src};
+use crate::exec::tile::{self, ChunkCursor};
 use crate::program::{Program, VDst, VInstr};
 
 /// Run `program`'s vector instructions on one tile.
@@ -145,6 +145,8 @@ fn run_typed<T: TileElem>(
             )?;
             continue;
         }
+        // closures are not inlined reliably here (and would not inherit
+        // `run_wide`'s target features), hence small inline functions
         match *instr {
             VInstr::Binary { op, dst, a, b, .. } => {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {
@@ -154,10 +156,7 @@ fn run_typed<T: TileElem>(
             VInstr::Scaled {
                 f, dst, a, b, s, ..
             } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                let s = *T::bank(ro)
-                    .scalars
-                    .get(s as usize)
-                    .ok_or(Fault("no such scalar register"))?;
+                let s = scalar_reg::<T>(s, ro)?;
                 let b = match b {
                     Some(b) => Some(src::<T>(b, ro, tile)?),
                     None => None,
@@ -174,20 +173,16 @@ fn run_typed<T: TileElem>(
                 c,
                 ..
             } if T::TWICE => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                let scalar = |r: u16| {
-                    T::bank(ro)
-                        .scalars
-                        .get(r as usize)
-                        .copied()
-                        .ok_or(Fault("no such scalar register"))
+                let s2 = match s2 {
+                    Some(r) => scalar_reg::<T>(r, ro)?,
+                    None => T::ZERO,
                 };
-                let slice = |v| match src::<T>(v, ro, tile)? {
-                    Src::Slice(x) => Ok(x),
-                    Src::Scalar(_) => Err(Fault("a fused stencil reads a scalar")),
+                let c = match c {
+                    Some(c) => Some(vector_src::<T>(c, ro, tile)?),
+                    None => None,
                 };
-                let s2 = s2.map(scalar).transpose()?.unwrap_or(T::ZERO);
-                let c = c.map(slice).transpose()?;
-                tile::twice(t, out, slice(a)?, slice(b)?, c, scalar(s)?, s2)
+                let (a, b) = (vector_src::<T>(a, ro, tile)?, vector_src::<T>(b, ro, tile)?);
+                tile::twice(t, out, a, b, c, scalar_reg::<T>(s, ro)?, s2)
                     .ok_or(Fault("unfusable stencil"))?
             }),
             VInstr::Twice { .. } => return Err(Fault("a fused stencil of an unfused type")),
