@@ -919,13 +919,13 @@ pub(crate) fn emit_box(
                 program.scalar.push(instr);
                 slots[i] = Some(Slot::Scalar(dst));
             }
-            Class::Vector => {
-                if let PNode::Load(v) = node
-                    && inner(*v) == 1
-                {
+            // contiguous loads are read in place
+            Class::Vector if matches!(node, PNode::Load(v) if inner(*v) == 1) => {
+                if let PNode::Load(v) = node {
                     slots[i] = Some(Slot::Input(*v));
-                    continue;
                 }
+            }
+            Class::Vector => {
                 let (dst, out_slot) = match direct_out.get(&i) {
                     Some(&k) => (VDst::Out(k), Slot::Out),
                     None => {
@@ -996,7 +996,23 @@ pub(crate) fn emit_box(
                 slots[i] = Some(out_slot);
             }
         }
-        for a in operands {
+        // Reduce a value as soon as it exists: the reduction's chain of
+        // dependent additions then overlaps the next instructions' loops
+        // (out of order), and its register is free again for them.
+        let reduced = roots.iter().filter_map(|&(r, u)| match u {
+            RootUse::Reduce(red) if r == i => Some(red),
+            _ => None,
+        });
+        let mut released = operands;
+        for red in reduced {
+            program.vector.push(VInstr::Reduce {
+                dtype,
+                red,
+                a: vsrc(&slots, i),
+            });
+            released.push(i);
+        }
+        for a in released {
             remaining[a] -= 1;
             if remaining[a] == 0
                 && let Some(Slot::Reg(r)) = slots[a]
@@ -1008,15 +1024,10 @@ pub(crate) fn emit_box(
     for &(r, u) in roots {
         let dtype = spec.nodes[r].1;
         match (u, slots[r]) {
-            (RootUse::Store(_), Some(Slot::Out)) => {}
+            (RootUse::Store(_), Some(Slot::Out)) | (RootUse::Reduce(_), _) => {}
             (RootUse::Store(out), _) => program.vector.push(VInstr::Store {
                 dtype,
                 out,
-                a: vsrc(&slots, r),
-            }),
-            (RootUse::Reduce(red), _) => program.vector.push(VInstr::Reduce {
-                dtype,
-                red,
                 a: vsrc(&slots, r),
             }),
         }
