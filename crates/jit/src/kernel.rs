@@ -106,13 +106,18 @@ impl FusedKernel {
                         );
                     };
                     let k = builder.operand(&node.inputs()[0])?;
-                    uses.push((k, RootUse::Reduce(reductions.len() as u16)));
-                    reductions.push(ReduceSpec {
+                    let spec = ReduceSpec {
                         buffer: *buffer,
                         dtype: node.dtype(),
                         axes: axes.to_vec(),
                         shape: node.shape().to_vec(),
-                    });
+                    };
+                    let root = RootUse::Reduce {
+                        red: reductions.len() as u16,
+                        innermost: spec.innermost_reduced(it_shape.len()),
+                    };
+                    uses.push((k, root));
+                    reductions.push(spec);
                 }
             }
         }

@@ -169,6 +169,18 @@ pub(crate) enum VInstr {
         b: Option<VSrc>,
         s: u16,
     },
+    /// Add `post(op(a, b), s)` squared into reduction `red` (which sums
+    /// along row tiles): a [`SelfOp::Square`] `Twice` and the `Reduce` of
+    /// its value in one loop, so the reduction's chain of additions
+    /// overlaps the arithmetic instead of following it.
+    SquareSum {
+        inner: ScaledOp,
+        dtype: DType,
+        red: u16,
+        a: VSrc,
+        b: VSrc,
+        s: u16,
+    },
     /// `±post2(outer(post(op(a, b), s)), s2)` (see [`TwiceOp`]): two
     /// instructions in one pass, for a scaled stencil whose only reader
     /// squares or doubles it.
@@ -205,6 +217,7 @@ impl VInstr {
             | VInstr::Binary { dtype, .. }
             | VInstr::Scaled { dtype, .. }
             | VInstr::Twice { dtype, .. }
+            | VInstr::SquareSum { dtype, .. }
             | VInstr::Store { dtype, .. }
             | VInstr::Reduce { dtype, .. } => dtype,
             VInstr::Convert { to, .. } => to,
@@ -226,7 +239,12 @@ pub(crate) struct Program {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum RootUse {
     Store(u16),
-    Reduce(u16),
+    /// Reduction `red`; `innermost` if it sums along the innermost axis
+    /// (the one row tiles run along), in lanes and chunks.
+    Reduce {
+        red: u16,
+        innermost: bool,
+    },
 }
 
 /// Kernel-wide register needs and constants, shared by all its box programs.
@@ -855,6 +873,42 @@ pub(crate) fn emit_box(
     let mut scalar_next = regs.constants;
     let mut free: [Vec<u16>; 5] = Default::default();
     let mut vec_next = [0u16; 5];
+    // The reduction that node i, an unscaled square of a stencil, is summed
+    // into, when that is all it is used for and the sum runs along row
+    // tiles: then both are one `SquareSum` (see `VInstr::SquareSum`).
+    let summed_square = |i: usize| -> Option<u16> {
+        let PNode::Twice {
+            t,
+            s2: None,
+            c: None,
+            ..
+        } = spec.nodes[i].0
+        else {
+            return None;
+        };
+        let mut reading = roots.iter().filter(|&&(r, _)| r == i);
+        match (reading.next(), reading.next()) {
+            (
+                Some(&(
+                    _,
+                    RootUse::Reduce {
+                        red,
+                        innermost: true,
+                    },
+                )),
+                None,
+            ) if t.outer == SelfOp::Square
+                && t.post.is_none()
+                && t.addend.is_none()
+                && uses[i] == 1
+                && mode.contiguous_out =>
+            {
+                Some(red)
+            }
+            _ => None,
+        }
+    };
+    let summed: Vec<Option<u16>> = (0..spec.nodes.len()).map(summed_square).collect();
     let mut remaining = uses;
 
     let vsrc = |slots: &[Option<Slot>], i: usize| -> VSrc {
@@ -923,6 +977,20 @@ pub(crate) fn emit_box(
             Class::Vector if matches!(node, PNode::Load(v) if inner(*v) == 1) => {
                 if let PNode::Load(v) = node {
                     slots[i] = Some(Slot::Input(*v));
+                }
+            }
+            Class::Vector if summed[i].is_some() => {
+                if let (PNode::Twice { t, a, b, s, .. }, Some(red)) = (node, summed[i]) {
+                    program.vector.push(VInstr::SquareSum {
+                        inner: t.inner,
+                        dtype,
+                        red,
+                        a: vsrc(&slots, *a),
+                        b: vsrc(&slots, *b),
+                        s: sreg(&slots, *s),
+                    });
+                    program.arith_dtype.get_or_insert(dtype);
+                    slots[i] = Some(Slot::Out);
                 }
             }
             Class::Vector => {
@@ -1000,7 +1068,7 @@ pub(crate) fn emit_box(
         // dependent additions then overlaps the next instructions' loops
         // (out of order), and its register is free again for them.
         let reduced = roots.iter().filter_map(|&(r, u)| match u {
-            RootUse::Reduce(red) if r == i => Some(red),
+            RootUse::Reduce { red, .. } if r == i && summed[i].is_none() => Some(red),
             _ => None,
         });
         let mut released = operands;
@@ -1024,7 +1092,7 @@ pub(crate) fn emit_box(
     for &(r, u) in roots {
         let dtype = spec.nodes[r].1;
         match (u, slots[r]) {
-            (RootUse::Store(_), Some(Slot::Out)) | (RootUse::Reduce(_), _) => {}
+            (RootUse::Store(_), Some(Slot::Out)) | (RootUse::Reduce { .. }, _) => {}
             (RootUse::Store(out), _) => program.vector.push(VInstr::Store {
                 dtype,
                 out,

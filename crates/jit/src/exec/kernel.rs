@@ -20,7 +20,7 @@ use crate::exec::tile::{self, ChunkCursor, Src};
 use crate::exec::vector;
 use crate::kernel::FusedKernel;
 use crate::kexpr::{View, internal};
-use crate::program::{SInstr, VSrc};
+use crate::program::{SInstr, ScaledOp, VSrc};
 
 /// Bytes per tile register: 4 KB, so that the handful of registers a
 /// program keeps live stays in a 32 KB L1 cache, while each instruction's
@@ -518,6 +518,57 @@ pub(super) fn store<T: TileElem>(
         o[tile.pos + k * tile.out_stride] = values.at(k);
     }
     Ok(())
+}
+
+/// Add `post(op(a, b), s)` squared, over a row tile, into reduction `r`,
+/// which sums along rows (a `SquareSum`; the planner makes no other).
+#[allow(clippy::too_many_arguments)] // the operands of one instruction
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn square_sum<T: TileElem>(
+    r: usize,
+    inner: ScaledOp,
+    a: VSrc,
+    b: VSrc,
+    s: u16,
+    banks: &mut Banks,
+    cursors: &mut [Vec<ChunkCursor>],
+    tile: &Tile<'_, '_>,
+) -> Result<(), Fault> {
+    let Bank {
+        vectors,
+        scalars,
+        lanes,
+        row_partials,
+        sums,
+        ..
+    } = T::bank_mut(banks);
+    let rr = tile.run_row;
+    let misplaced = Fault("a fused square sum outside a row tile of a row sum");
+    if tile.column || sums.get(r).is_none_or(|s| !s.is_empty()) {
+        return Err(misplaced);
+    }
+    let vector = |v| match operand(v, vectors, scalars, tile)? {
+        Src::Slice(x) => Ok(x),
+        Src::Scalar(_) => Err(Fault("a vector operand is a scalar register")),
+    };
+    let (a, b) = (vector(a)?, vector(b)?);
+    let s = *scalars
+        .get(s as usize)
+        .ok_or(Fault("no such scalar register"))?;
+    let lanes = lanes
+        .get_mut(r)
+        .and_then(|l| l.get_mut(rr))
+        .ok_or(misplaced)?;
+    let partials = row_partials
+        .get_mut(r)
+        .and_then(|p| p.get_mut(rr))
+        .ok_or(misplaced)?;
+    let cursor = cursors
+        .get_mut(r)
+        .and_then(|c| c.get_mut(rr))
+        .ok_or(misplaced)?;
+    tile::square_sum(inner, cursor, lanes, partials, tile.col, a, b, s)
+        .ok_or(Fault("unfusable stencil"))
 }
 
 /// Add a tile into reduction `r`.

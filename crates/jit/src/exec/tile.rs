@@ -125,6 +125,65 @@ pub(crate) fn scaled<T: Element>(
     }
 }
 
+/// Bind `$f` to the stencil step `post(op(x, y), s)` of a fused instruction
+/// (an unnegated scaled sum or difference, the ones the planner fuses) and
+/// run `$body`, once per combination so each loop stays straight; return
+/// `None` from the enclosing function for any other.
+macro_rules! with_stencil {
+    ($T:ty, $inner:expr, $s:expr, |$f:ident| $body:expr) => {{
+        let s: $T = $s;
+        match ($inner.op, $inner.post, $inner.negate) {
+            (Some(BinOp::Sub), Scale::Mul, false) => {
+                let $f = |x: $T, y: $T| x.sub(y).mul(s);
+                $body
+            }
+            (Some(BinOp::Sub), Scale::Div, false) => {
+                let $f = |x: $T, y: $T| x.sub(y).div(s);
+                $body
+            }
+            (Some(BinOp::Add), Scale::Mul, false) => {
+                let $f = |x: $T, y: $T| x.add(y).mul(s);
+                $body
+            }
+            (Some(BinOp::Add), Scale::Div, false) => {
+                let $f = |x: $T, y: $T| x.add(y).div(s);
+                $body
+            }
+            _ => return None,
+        }
+    }};
+}
+
+/// Add `post(op(a, b), s)` squared into a reduction's lanes (see
+/// [`VInstr::SquareSum`](crate::program::VInstr::SquareSum)), for row
+/// positions `col..col + a.len()`; `None` for a stencil step the planner
+/// never fuses.
+#[allow(clippy::too_many_arguments)] // the operands of one instruction
+#[inline(always)]
+pub(crate) fn square_sum<T: Element>(
+    inner: ScaledOp,
+    cursor: &mut ChunkCursor,
+    lanes: &mut [T; LANES],
+    partials: &mut Vec<T>,
+    col: usize,
+    a: &[T],
+    b: &[T],
+    s: T,
+) -> Option<()> {
+    with_stencil!(T, inner, s, |f| cursor.add_mapped(
+        lanes,
+        partials,
+        col,
+        a,
+        b,
+        |x, y| {
+            let t = f(x, y);
+            t.mul(t)
+        }
+    ));
+    Some(())
+}
+
 /// `out = ±post2(outer(post(op(a, b), s)), s2)`, plus `c` when
 /// `t.addend` says so, in one pass (see [`TwiceOp`]); `None` for a
 /// combination the planner never fuses. Each operation rounds to `T` on its
@@ -140,29 +199,6 @@ pub(crate) fn twice<T: Element>(
     s: T,
     s2: T,
 ) -> Option<()> {
-    macro_rules! with_inner {
-        (|$f:ident| $body:expr) => {
-            match (t.inner.op, t.inner.post, t.inner.negate) {
-                (Some(BinOp::Sub), Scale::Mul, false) => {
-                    let $f = |x: T, y: T| x.sub(y).mul(s);
-                    $body
-                }
-                (Some(BinOp::Sub), Scale::Div, false) => {
-                    let $f = |x: T, y: T| x.sub(y).div(s);
-                    $body
-                }
-                (Some(BinOp::Add), Scale::Mul, false) => {
-                    let $f = |x: T, y: T| x.add(y).mul(s);
-                    $body
-                }
-                (Some(BinOp::Add), Scale::Div, false) => {
-                    let $f = |x: T, y: T| x.add(y).div(s);
-                    $body
-                }
-                _ => return None,
-            }
-        };
-    }
     // `±post2(t + t, s2)`: the square is handled below, unscaled
     macro_rules! with_doubling {
         (|$g:ident| $body:expr) => {
@@ -191,16 +227,21 @@ pub(crate) fn twice<T: Element>(
     if t.outer == SelfOp::Square {
         return match (t.post, t.addend) {
             (None, None) => {
-                with_inner!(|f| map2(out, Src::Slice(a), Src::Slice(b), |x, y| {
-                    let t = f(x, y);
-                    t.mul(t)
-                }));
+                with_stencil!(T, t.inner, s, |f| map2(
+                    out,
+                    Src::Slice(a),
+                    Src::Slice(b),
+                    |x, y| {
+                        let t = f(x, y);
+                        t.mul(t)
+                    }
+                ));
                 Some(())
             }
             _ => None,
         };
     }
-    with_inner!(|f| with_doubling!(|g| match (t.addend, c) {
+    with_stencil!(T, t.inner, s, |f| with_doubling!(|g| match (t.addend, c) {
         (None, _) => map2(out, Src::Slice(a), Src::Slice(b), |x, y| g(f(x, y))),
         (Some(Side::Left), Some(c)) => map3(out, a, b, c, |x, y, z| g(f(x, y)).add(z)),
         (Some(Side::Right), Some(c)) => map3(out, a, b, c, |x, y, z| z.add(g(f(x, y)))),
@@ -291,6 +332,45 @@ impl ChunkCursor {
         values: Src<'_, T>,
         len: usize,
     ) {
+        self.each_chunk(lanes, partials, col, len, |lanes, c, ks| match values {
+            Src::Slice(v) => accumulate(lanes, c % LANES, &v[ks.clone()], &v[ks], |x, _| x),
+            Src::Scalar(x) => {
+                for p in c..c + ks.len() {
+                    lanes[p % LANES] = lanes[p % LANES].add(x);
+                }
+            }
+        });
+    }
+
+    /// Add `f(a[k], b[k])` for row positions `col..col + a.len()`, as `add`
+    /// would add them from a tile holding them, without the tile.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn add_mapped<T: Element>(
+        &mut self,
+        lanes: &mut [T; LANES],
+        partials: &mut Vec<T>,
+        col: usize,
+        a: &[T],
+        b: &[T],
+        f: impl Fn(T, T) -> T,
+    ) {
+        self.each_chunk(lanes, partials, col, a.len(), |lanes, c, ks| {
+            accumulate(lanes, c % LANES, &a[ks.clone()], &b[ks], &f)
+        });
+    }
+
+    /// Call `seg(lanes, c, ks)` for each run of positions `c..c + ks.len()`
+    /// inside one chunk (`ks` indexing the tile), opening and closing
+    /// chunks in between.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn each_chunk<T: Element>(
+        &mut self,
+        lanes: &mut [T; LANES],
+        partials: &mut Vec<T>,
+        col: usize,
+        len: usize,
+        mut seg: impl FnMut(&mut [T; LANES], usize, std::ops::Range<usize>),
+    ) {
         let mut c = col;
         let mut k = 0;
         while c < col + len {
@@ -301,14 +381,7 @@ impl ChunkCursor {
                 self.0 = Some(chunk);
             }
             let n = stop - c;
-            match values {
-                Src::Slice(v) => accumulate(lanes, c % LANES, &v[k..k + n]),
-                Src::Scalar(x) => {
-                    for p in c..stop {
-                        lanes[p % LANES] = lanes[p % LANES].add(x);
-                    }
-                }
-            }
+            seg(lanes, c, k..k + n);
             k += n;
             c = stop;
         }
@@ -339,21 +412,29 @@ impl ChunkCursor {
     }
 }
 
-/// Add `values[i]` into lane `(first_lane + i) % LANES`, in order per lane.
+/// Add `f(a[i], b[i])` into lane `(first_lane + i) % LANES`, in order per lane.
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn accumulate<T: Element>(lanes: &mut [T; LANES], first_lane: usize, values: &[T]) {
-    let head = ((LANES - first_lane) % LANES).min(values.len());
-    for (i, &v) in values[..head].iter().enumerate() {
-        lanes[first_lane + i] = lanes[first_lane + i].add(v);
+fn accumulate<T: Element>(
+    lanes: &mut [T; LANES],
+    first_lane: usize,
+    a: &[T],
+    b: &[T],
+    f: impl Fn(T, T) -> T,
+) {
+    let n = a.len().min(b.len());
+    let head = ((LANES - first_lane) % LANES).min(n);
+    for i in 0..head {
+        lanes[first_lane + i] = lanes[first_lane + i].add(f(a[i], b[i]));
     }
-    let (blocks, tail) = values[head..].as_chunks::<LANES>();
-    for block in blocks {
+    let (a_blocks, a_tail) = a[head..n].as_chunks::<LANES>();
+    let (b_blocks, b_tail) = b[head..n].as_chunks::<LANES>();
+    for (x, y) in a_blocks.iter().zip(b_blocks) {
         for l in 0..LANES {
-            lanes[l] = lanes[l].add(block[l]);
+            lanes[l] = lanes[l].add(f(x[l], y[l]));
         }
     }
-    for (l, &v) in tail.iter().enumerate() {
-        lanes[l] = lanes[l].add(v);
+    for (l, (&x, &y)) in a_tail.iter().zip(b_tail).enumerate() {
+        lanes[l] = lanes[l].add(f(x, y));
     }
 }
 
@@ -503,6 +584,40 @@ mod tests {
             cursor.finish(&mut lanes, &mut partials);
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&partials), bits(&want), "cuts {cuts:?}");
+        }
+    }
+
+    /// A fused square sum adds what squaring a tile of stencil values and
+    /// reducing that tile would, chunk boundaries and lane offsets included.
+    #[test]
+    fn square_sum_matches_squaring_then_reducing() {
+        let f: Vec<f64> = (0..2600)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.003 - 1.1)
+            .collect();
+        let (a, b) = (&f[2..2502], &f[..2500]);
+        let inner = ScaledOp {
+            op: Some(BinOp::Sub),
+            post: Scale::Div,
+            negate: false,
+        };
+        let s = 0.7;
+        let mut step = vec![0.0; 2500];
+        scaled(inner, &mut step, Src::Slice(a), Some(Src::Slice(b)), s);
+        let squares: Vec<f64> = step.iter().map(|t| t * t).collect();
+        let want: Vec<f64> = squares.chunks(CHUNK).map(chunk_sum).collect();
+        for (start, len) in [(0, 2500), (3, 1021), (1020, 9)] {
+            let mut lanes = [f64::NEG_ZERO; LANES];
+            let (mut partials, mut cursor) = (Vec::new(), ChunkCursor::default());
+            let mut at = 0;
+            for (c0, n) in [(0, start), (start, len), (start + len, 2500 - start - len)] {
+                let (x, y) = (&a[c0..c0 + n], &b[c0..c0 + n]);
+                square_sum(inner, &mut cursor, &mut lanes, &mut partials, c0, x, y, s).unwrap();
+                at += n;
+            }
+            assert_eq!(at, 2500);
+            cursor.finish(&mut lanes, &mut partials);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&partials), bits(&want), "{start} {len}");
         }
     }
 }

@@ -17,7 +17,9 @@
 use oxla_ir::{DType, with_dtype};
 
 use crate::exec::bank::{Banks, OutSlice, TileElem};
-use crate::exec::kernel::{Fault, Tile, gather, reduce, scalar_reg, src, store, vector_src};
+use crate::exec::kernel::{
+    Fault, Tile, gather, reduce, scalar_reg, square_sum, src, store, vector_src,
+};
 use crate::exec::tile::{self, ChunkCursor};
 use crate::program::{Program, VDst, VInstr};
 
@@ -185,7 +187,17 @@ fn run_typed<T: TileElem>(
                 tile::twice(t, out, a, b, c, scalar_reg::<T>(s, ro)?, s2)
                     .ok_or(Fault("unfusable stencil"))?
             }),
-            VInstr::Twice { .. } => return Err(Fault("a fused stencil of an unfused type")),
+            VInstr::SquareSum {
+                inner,
+                red,
+                a,
+                b,
+                s,
+                ..
+            } if T::TWICE => square_sum::<T>(red as usize, inner, a, b, s, banks, cursors, tile)?,
+            VInstr::Twice { .. } | VInstr::SquareSum { .. } => {
+                return Err(Fault("a fused stencil of an unfused type"));
+            }
             VInstr::Neg { dst, a, .. } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
                 tile::neg(out, src::<T>(a, ro, tile)?)
             }),
