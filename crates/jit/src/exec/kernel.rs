@@ -421,7 +421,19 @@ pub(super) fn vector_src<'b, T: TileElem>(
     banks: &'b Banks,
     tile: &Tile<'_, 'b>,
 ) -> Result<&'b [T], Fault> {
-    match src::<T>(s, banks, tile)? {
+    let bank = T::bank(banks);
+    vector_operand(s, &bank.vectors, &bank.scalars, tile)
+}
+
+/// [`vector_src`] reading the registers of one bank.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn vector_operand<'b, T: TileElem>(
+    s: VSrc,
+    vectors: &'b [Vec<T>],
+    scalars: &'b [T],
+    tile: &Tile<'_, 'b>,
+) -> Result<&'b [T], Fault> {
+    match operand(s, vectors, scalars, tile)? {
         Src::Slice(x) => Ok(x),
         Src::Scalar(_) => Err(Fault("a vector operand is a scalar register")),
     }
@@ -547,11 +559,10 @@ pub(super) fn square_sum<T: TileElem>(
     if tile.column || sums.get(r).is_none_or(|s| !s.is_empty()) {
         return Err(misplaced);
     }
-    let vector = |v| match operand(v, vectors, scalars, tile)? {
-        Src::Slice(x) => Ok(x),
-        Src::Scalar(_) => Err(Fault("a vector operand is a scalar register")),
-    };
-    let (a, b) = (vector(a)?, vector(b)?);
+    let (a, b) = (
+        vector_operand(a, vectors, scalars, tile)?,
+        vector_operand(b, vectors, scalars, tile)?,
+    );
     let s = *scalars
         .get(s as usize)
         .ok_or(Fault("no such scalar register"))?;

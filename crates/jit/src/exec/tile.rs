@@ -332,14 +332,17 @@ impl ChunkCursor {
         values: Src<'_, T>,
         len: usize,
     ) {
-        self.each_chunk(lanes, partials, col, len, |lanes, c, ks| match values {
-            Src::Slice(v) => accumulate(lanes, c % LANES, &v[ks.clone()], &v[ks], |x, _| x),
-            Src::Scalar(x) => {
-                for p in c..c + ks.len() {
-                    lanes[p % LANES] = lanes[p % LANES].add(x);
+        for (c, ks) in chunk_runs(col, len) {
+            self.enter(c / CHUNK, lanes, partials);
+            match values {
+                Src::Slice(v) => accumulate(lanes, c % LANES, &v[ks.clone()], &v[ks], |x, _| x),
+                Src::Scalar(x) => {
+                    for p in c..c + ks.len() {
+                        lanes[p % LANES] = lanes[p % LANES].add(x);
+                    }
                 }
             }
-        });
+        }
     }
 
     /// Add `f(a[k], b[k])` for row positions `col..col + a.len()`, as `add`
@@ -354,36 +357,20 @@ impl ChunkCursor {
         b: &[T],
         f: impl Fn(T, T) -> T,
     ) {
-        self.each_chunk(lanes, partials, col, a.len(), |lanes, c, ks| {
-            accumulate(lanes, c % LANES, &a[ks.clone()], &b[ks], &f)
-        });
+        // a loop rather than a callback per run: LLVM did not inline the
+        // callback, which then ran without AVX2
+        for (c, ks) in chunk_runs(col, a.len()) {
+            self.enter(c / CHUNK, lanes, partials);
+            accumulate(lanes, c % LANES, &a[ks.clone()], &b[ks], &f);
+        }
     }
 
-    /// Call `seg(lanes, c, ks)` for each run of positions `c..c + ks.len()`
-    /// inside one chunk (`ks` indexing the tile), opening and closing
-    /// chunks in between.
+    /// Make `chunk` the open chunk, closing the previous one.
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn each_chunk<T: Element>(
-        &mut self,
-        lanes: &mut [T; LANES],
-        partials: &mut Vec<T>,
-        col: usize,
-        len: usize,
-        mut seg: impl FnMut(&mut [T; LANES], usize, std::ops::Range<usize>),
-    ) {
-        let mut c = col;
-        let mut k = 0;
-        while c < col + len {
-            let chunk = c / CHUNK;
-            let stop = (col + len).min((chunk + 1) * CHUNK);
-            if self.0 != Some(chunk) {
-                self.finish(lanes, partials);
-                self.0 = Some(chunk);
-            }
-            let n = stop - c;
-            seg(lanes, c, k..k + n);
-            k += n;
-            c = stop;
+    fn enter<T: Element>(&mut self, chunk: usize, lanes: &mut [T; LANES], partials: &mut Vec<T>) {
+        if self.0 != Some(chunk) {
+            self.finish(lanes, partials);
+            self.0 = Some(chunk);
         }
     }
 
@@ -410,6 +397,21 @@ impl ChunkCursor {
             *lanes = [T::NEG_ZERO; LANES];
         }
     }
+}
+
+/// The runs of row positions `c..c + ks.len()` that cover `col..col + len`
+/// without crossing a chunk boundary, with `ks` their indices in the tile.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn chunk_runs(col: usize, len: usize) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> {
+    let end = col + len;
+    std::iter::successors(Some(col), move |&c| Some((c / CHUNK + 1) * CHUNK))
+        .take_while(move |&c| c < end)
+        .map(move |c| {
+            (
+                c,
+                c - col..(c / CHUNK + 1).saturating_mul(CHUNK).min(end) - col,
+            )
+        })
 }
 
 /// Add `f(a[i], b[i])` into lane `(first_lane + i) % LANES`, in order per lane.
