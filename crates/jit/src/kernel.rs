@@ -248,10 +248,12 @@ impl FusedKernel {
     pub fn middle_program(&self) -> Option<&Program> {
         let mut boxed = 0;
         for (d, &n) in self.it_shape.iter().enumerate() {
+            // cuts run from 0 to n > n / 2, so this is one of d's segments
+            // (an empty space has no boxes, and `get` below says so)
             let seg = self.cuts[d]
                 .partition_point(|&c| c <= n / 2)
                 .checked_sub(1)?;
-            boxed = boxed * self.segments[d] + seg.min(self.segments[d].checked_sub(1)?);
+            boxed = boxed * self.segments[d] + seg;
         }
         let p = *self.box_program.get(boxed)?;
         self.programs.get(p as usize)

@@ -19,6 +19,7 @@ use oxla_ir::{DType, Element, with_dtype};
 use smallvec::SmallVec;
 
 use crate::JitError;
+use crate::exec::bank::TileElem;
 use crate::kexpr::{BinOp, KExpr, KId, KOp, internal, is_additive_identity};
 
 /// The scaling step of a fused [`VInstr::Scaled`]: by a value uniform along the tile.
@@ -79,7 +80,7 @@ impl TwiceOp {
             SelfOp::Double => self.post.is_some(),
         };
         outer
-            && matches!(dtype, DType::F32 | DType::F64)
+            && with_dtype!(dtype, |T| <T as TileElem>::FUSED_STENCILS)
             && matches!(self.inner.op, Some(BinOp::Add | BinOp::Sub))
             && !self.inner.negate
     }
@@ -357,7 +358,7 @@ fn scaled_by_uniform(spec: &Specialized, i: usize) -> Option<(Scale, usize, usiz
     } else {
         Scale::Mul
     };
-    (spec.nodes[c].2 != Class::Vector && spec.nodes[x].2 == Class::Vector).then_some((post, x, c))
+    (!is_vector(spec, c) && is_vector(spec, x)).then_some((post, x, c))
 }
 
 /// Merge `post(op(a, b), s)` (and a negation after it) into single
@@ -372,14 +373,13 @@ fn fuse_scaled(
     uses: &mut [usize],
     roots: &[(usize, RootUse)],
 ) {
-    let is_root = |i: usize| roots.iter().any(|&(r, _)| r == i);
     for i in 0..spec.nodes.len() {
         if !needed[i] {
             continue;
         }
         let fused = match spec.nodes[i].0 {
             // -(post(...)) carries the negation along
-            PNode::Neg(y) if uses[y] == 1 && !is_root(y) => match spec.nodes[y].0 {
+            PNode::Neg(y) if read_only_there(uses, roots, y, 1) => match spec.nodes[y].0 {
                 PNode::Scaled { f, a, b, s } => {
                     needed[y] = false;
                     let f = ScaledOp {
@@ -404,7 +404,7 @@ fn fuse_scaled(
                 }),
             },
             _ => scaled_by_uniform(spec, i).and_then(|(post, x, c)| match spec.nodes[x].0 {
-                PNode::Binary(op, a, b) if uses[x] == 1 && !is_root(x) => {
+                PNode::Binary(op, a, b) if read_only_there(uses, roots, x, 1) => {
                     needed[x] = false;
                     let f = ScaledOp {
                         op: Some(op),
@@ -440,7 +440,6 @@ fn fuse_twice(
     uses: &mut [usize],
     roots: &[(usize, RootUse)],
 ) {
-    let is_root = |i: usize| roots.iter().any(|&(r, _)| r == i);
     let self_op = |op: BinOp| match op {
         BinOp::Add => Some(SelfOp::Double),
         BinOp::Mul => Some(SelfOp::Square),
@@ -483,7 +482,7 @@ fn fuse_twice(
         };
         let vectors = is_vector(spec, a) && is_vector(spec, b);
         // both operand slots of node i, and nothing else, read x
-        if uses[x] == 2 && !is_root(x) && vectors && t.supported(spec.nodes[i].1) {
+        if read_only_there(uses, roots, x, 2) && vectors && t.supported(spec.nodes[i].1) {
             needed[x] = false;
             spec.nodes[i].0 = PNode::Twice {
                 t,
@@ -520,7 +519,10 @@ fn fuse_twice(
                 addend: Some(side),
                 ..t
             };
-            if uses[v] == 1 && !is_root(v) && is_vector(spec, c) && t.supported(spec.nodes[i].1) {
+            if read_only_there(uses, roots, v, 1)
+                && is_vector(spec, c)
+                && t.supported(spec.nodes[i].1)
+            {
                 needed[v] = false;
                 let c = Some(c);
                 spec.nodes[i].0 = PNode::Twice { t, a, b, s, s2, c };
@@ -533,6 +535,12 @@ fn fuse_twice(
 
 fn is_vector(spec: &Specialized, i: usize) -> bool {
     spec.nodes[i].2 == Class::Vector
+}
+
+/// True if node `x` is read by `slots` operand slots (of one consumer) and
+/// nothing else, roots included: it may be fused into that consumer.
+fn read_only_there(uses: &[usize], roots: &[(usize, RootUse)], x: usize, slots: usize) -> bool {
+    uses[x] == slots && !roots.iter().any(|&(r, _)| r == x)
 }
 
 /// How many operand slots of needed nodes, and roots, read each node.
@@ -873,42 +881,25 @@ pub(crate) fn emit_box(
     let mut scalar_next = regs.constants;
     let mut free: [Vec<u16>; 5] = Default::default();
     let mut vec_next = [0u16; 5];
-    // The reduction that node i, an unscaled square of a stencil, is summed
-    // into, when that is all it is used for and the sum runs along row
-    // tiles: then both are one `SquareSum` (see `VInstr::SquareSum`).
-    let summed_square = |i: usize| -> Option<u16> {
-        let PNode::Twice {
-            t,
-            s2: None,
-            c: None,
-            ..
-        } = spec.nodes[i].0
-        else {
-            return None;
-        };
-        let mut reading = roots.iter().filter(|&&(r, _)| r == i);
-        match (reading.next(), reading.next()) {
-            (
-                Some(&(
-                    _,
-                    RootUse::Reduce {
-                        red,
-                        innermost: true,
-                    },
-                )),
-                None,
-            ) if t.outer == SelfOp::Square
-                && t.post.is_none()
-                && t.addend.is_none()
-                && uses[i] == 1
-                && mode.contiguous_out =>
-            {
-                Some(red)
+    // The reduction that node i, a `Twice` square (never scaled or added
+    // to: `TwiceOp::supported`), is summed into when that sum, along row
+    // tiles, is its only reader: then both are one `SquareSum`.
+    let summed: Vec<Option<u16>> = (0..spec.nodes.len())
+        .map(|i| {
+            let square =
+                matches!(spec.nodes[i].0, PNode::Twice { t, .. } if t.outer == SelfOp::Square);
+            if !square || uses[i] != 1 || !mode.contiguous_out {
+                return None;
             }
-            _ => None,
-        }
-    };
-    let summed: Vec<Option<u16>> = (0..spec.nodes.len()).map(summed_square).collect();
+            roots.iter().find_map(|&(r, u)| match u {
+                RootUse::Reduce {
+                    red,
+                    innermost: true,
+                } if r == i => Some(red),
+                _ => None,
+            })
+        })
+        .collect();
     let mut remaining = uses;
 
     let vsrc = |slots: &[Option<Slot>], i: usize| -> VSrc {
@@ -937,9 +928,9 @@ pub(crate) fn emit_box(
         let slot = dtype_slot(dtype);
         // Release registers whose last reader is this node, after choosing its destination.
         let operands = node.operands();
-        match class {
-            Class::Const => {} // registered above
-            Class::Scalar => {
+        match (class, node, summed[i]) {
+            (Class::Const, ..) => {} // registered above
+            (Class::Scalar, ..) => {
                 let dst = bump(&mut scalar_next[slot])?;
                 let instr = match node {
                     PNode::Load(v) => SInstr::Load {
@@ -974,26 +965,22 @@ pub(crate) fn emit_box(
                 slots[i] = Some(Slot::Scalar(dst));
             }
             // contiguous loads are read in place
-            Class::Vector if matches!(node, PNode::Load(v) if inner(*v) == 1) => {
-                if let PNode::Load(v) = node {
-                    slots[i] = Some(Slot::Input(*v));
-                }
+            (Class::Vector, PNode::Load(v), _) if inner(*v) == 1 => {
+                slots[i] = Some(Slot::Input(*v));
             }
-            Class::Vector if summed[i].is_some() => {
-                if let (PNode::Twice { t, a, b, s, .. }, Some(red)) = (node, summed[i]) {
-                    program.vector.push(VInstr::SquareSum {
-                        inner: t.inner,
-                        dtype,
-                        red,
-                        a: vsrc(&slots, *a),
-                        b: vsrc(&slots, *b),
-                        s: sreg(&slots, *s),
-                    });
-                    program.arith_dtype.get_or_insert(dtype);
-                    slots[i] = Some(Slot::Out);
-                }
+            (Class::Vector, PNode::Twice { t, a, b, s, .. }, Some(red)) => {
+                program.vector.push(VInstr::SquareSum {
+                    inner: t.inner,
+                    dtype,
+                    red,
+                    a: vsrc(&slots, *a),
+                    b: vsrc(&slots, *b),
+                    s: sreg(&slots, *s),
+                });
+                program.arith_dtype.get_or_insert(dtype);
+                slots[i] = Some(Slot::Out);
             }
-            Class::Vector => {
+            (Class::Vector, ..) => {
                 let (dst, out_slot) = match direct_out.get(&i) {
                     Some(&k) => (VDst::Out(k), Slot::Out),
                     None => {

@@ -121,10 +121,12 @@ impl Banks {
 
 /// The element types a kernel computes in, with their typed storage.
 pub(crate) trait TileElem: ArrayElement {
-    /// The executor has [`VInstr::Twice`](crate::program::VInstr::Twice)
-    /// loops for this type (the planner fuses only f32 and f64; the other
-    /// types skip the loops instead of compiling them for nothing).
-    const TWICE: bool;
+    /// The executor has loops for the fused stencil instructions
+    /// ([`VInstr::Twice`](crate::program::VInstr::Twice), `SquareSum`) in
+    /// this type: f32 and f64, the types `gradient` pipelines run in. The
+    /// planner fuses only these; the others skip the loops instead of
+    /// compiling them for nothing.
+    const FUSED_STENCILS: bool;
     fn bank(b: &Banks) -> &Bank<Self>;
     fn bank_mut(b: &mut Banks) -> &mut Bank<Self>;
     fn input<'a>(b: BufRef<'a>) -> Option<&'a [Self]>;
@@ -133,9 +135,9 @@ pub(crate) trait TileElem: ArrayElement {
 }
 
 macro_rules! tile_elem {
-    ($t:ty, $field:ident, $variant:ident, $twice:expr) => {
+    ($t:ty, $field:ident, $variant:ident, $fused:expr) => {
         impl TileElem for $t {
-            const TWICE: bool = $twice;
+            const FUSED_STENCILS: bool = $fused;
             fn bank(b: &Banks) -> &Bank<Self> {
                 &b.$field
             }

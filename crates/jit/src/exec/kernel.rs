@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use oxla_ir::reduce::CHUNK;
+use oxla_ir::reduce::{CHUNK, LANES};
 use oxla_ir::{ArrayValue, Element, with_dtype};
 use rayon::prelude::*;
 
@@ -123,26 +123,46 @@ pub(crate) fn run(
     Ok(values)
 }
 
-/// Output element of the reduction `r` that row `row` contributes to (its kept outer axes).
-fn kept_index(k: &FusedKernel, r: usize, row: usize) -> usize {
-    let axes = &k.reductions[r].axes;
-    let outer = k.it_shape.len().saturating_sub(1);
-    // Axes above the outermost kept one add nothing: stop dividing there
-    // (a sum over every outer axis divides not at all; finish_reduction
-    // calls this once per row, on one thread).
-    let Some(first_kept) = (0..outer).find(|d| !axes.contains(d)) else {
-        return 0;
-    };
-    let (mut rest, mut index, mut scale) = (row, 0, 1);
-    for d in (first_kept..outer).rev() {
-        let i = rest % k.it_shape[d];
-        rest /= k.it_shape[d];
-        if !axes.contains(&d) {
-            index += i * scale;
-            scale *= k.it_shape[d];
-        }
+/// Which output element of reduction `r` each row adds into: the row's
+/// index digits along the outer axes, the kept ones weighted. Built once per
+/// reduction; axes outside the outermost kept one add nothing and are not
+/// visited, so for a sum over every outer axis (the usual loss) `of` does
+/// no work at all.
+struct KeptIndex {
+    /// From the innermost outer axis out: (extent, weight; 0 if reduced).
+    digits: Vec<(usize, usize)>,
+}
+
+impl KeptIndex {
+    fn new(k: &FusedKernel, r: usize) -> KeptIndex {
+        let axes = &k.reductions[r].axes;
+        let outer = k.it_shape.len().saturating_sub(1);
+        let first_kept = (0..outer).find(|d| !axes.contains(d)).unwrap_or(outer);
+        let mut scale = 1;
+        let digits = (first_kept..outer)
+            .rev()
+            .map(|d| {
+                let n = k.it_shape[d];
+                if axes.contains(&d) {
+                    (n, 0)
+                } else {
+                    let weight = scale;
+                    scale *= n;
+                    (n, weight)
+                }
+            })
+            .collect();
+        KeptIndex { digits }
     }
-    index
+
+    fn of(&self, row: usize) -> usize {
+        let (mut rest, mut index) = (row, 0);
+        for &(n, weight) in &self.digits {
+            index += rest % n * weight;
+            rest /= n;
+        }
+        index
+    }
 }
 
 fn finish_reduction<T: TileElem>(
@@ -168,9 +188,9 @@ fn finish_reduction<T: TileElem>(
             return Err(internal("reduction chunks do not cover the rows"));
         }
         let mut out = vec![T::NEG_ZERO; numel];
+        let kept = KeptIndex::new(k, r);
         for (row, sums) in partials.chunks(per_row).enumerate() {
-            // a sum to one value (the usual loss) needs no index per row
-            let o = &mut out[if numel == 1 { 0 } else { kept_index(k, r, row) }];
+            let o = &mut out[kept.of(row)];
             for &s in sums {
                 *o = o.add(s);
             }
@@ -267,6 +287,9 @@ fn run_item(
     let mut row_bases = vec![0i64; k.views.len()];
     let mut bases = vec![0i64; k.views.len()];
     let mut sum_rows: Vec<Vec<usize>> = vec![Vec::new(); k.reductions.len()];
+    let kept: Vec<KeptIndex> = (0..k.reductions.len())
+        .map(|r| KeptIndex::new(k, r))
+        .collect();
     let mut row = item.rows.start;
     while row < item.rows.end {
         let mut box_outer = 0;
@@ -300,7 +323,7 @@ fn run_item(
                 with_dtype!(spec.dtype, |T| {
                     let bank = T::bank_mut(&mut banks);
                     bank.lanes[r].clear();
-                    bank.lanes[r].resize(run, [T::NEG_ZERO; oxla_ir::reduce::LANES]);
+                    bank.lanes[r].resize(run, [T::NEG_ZERO; LANES]);
                     // Grow only: shrinking would free every row's Vec, and
                     // the runs of a 3-d kernel alternate between 1 and ~250 rows.
                     if bank.row_partials[r].len() < run {
@@ -309,7 +332,7 @@ fn run_item(
                 });
             } else {
                 sum_rows[r].clear();
-                sum_rows[r].extend((0..run).map(|rr| kept_index(k, r, row + rr) * row_len));
+                sum_rows[r].extend((0..run).map(|rr| kept[r].of(row + rr) * row_len));
             }
         }
         for s in 0..nseg {
@@ -554,7 +577,6 @@ pub(super) fn square_sum<T: TileElem>(
         sums,
         ..
     } = T::bank_mut(banks);
-    let rr = tile.run_row;
     let misplaced = Fault("a fused square sum outside a row tile of a row sum");
     if tile.column || sums.get(r).is_none_or(|s| !s.is_empty()) {
         return Err(misplaced);
@@ -566,20 +588,36 @@ pub(super) fn square_sum<T: TileElem>(
     let s = *scalars
         .get(s as usize)
         .ok_or(Fault("no such scalar register"))?;
-    let lanes = lanes
-        .get_mut(r)
-        .and_then(|l| l.get_mut(rr))
-        .ok_or(misplaced)?;
-    let partials = row_partials
-        .get_mut(r)
-        .and_then(|p| p.get_mut(rr))
-        .ok_or(misplaced)?;
-    let cursor = cursors
-        .get_mut(r)
-        .and_then(|c| c.get_mut(rr))
-        .ok_or(misplaced)?;
+    let (lanes, partials, cursor) = row_sum(lanes, row_partials, cursors, r, tile.run_row)?;
     tile::square_sum(inner, cursor, lanes, partials, tile.col, a, b, s)
         .ok_or(Fault("unfusable stencil"))
+}
+
+/// Reduction `r`'s state for row `rr` of the run: the lanes of its open
+/// chunk, its finished chunk sums and its cursor.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn row_sum<'a, T>(
+    lanes: &'a mut [Vec<[T; LANES]>],
+    row_partials: &'a mut [Vec<Vec<T>>],
+    cursors: &'a mut [Vec<ChunkCursor>],
+    r: usize,
+    rr: usize,
+) -> Result<(&'a mut [T; LANES], &'a mut Vec<T>, &'a mut ChunkCursor), Fault> {
+    let missing = Fault("no such reduction row");
+    Ok((
+        lanes
+            .get_mut(r)
+            .and_then(|l| l.get_mut(rr))
+            .ok_or(missing)?,
+        row_partials
+            .get_mut(r)
+            .and_then(|p| p.get_mut(rr))
+            .ok_or(missing)?,
+        cursors
+            .get_mut(r)
+            .and_then(|c| c.get_mut(rr))
+            .ok_or(missing)?,
+    ))
 }
 
 /// Add a tile into reduction `r`.
@@ -600,33 +638,19 @@ pub(super) fn reduce<T: TileElem>(
         ..
     } = T::bank_mut(banks);
     let values = operand(a, vectors, scalars, tile)?;
-    let missing = Fault("no such reduction");
-    let (lanes, row_partials) = (
-        lanes.get_mut(r).ok_or(missing)?,
-        row_partials.get_mut(r).ok_or(missing)?,
-    );
-    let (sums, cursors) = (
-        sums.get_mut(r).ok_or(missing)?,
-        cursors.get_mut(r).ok_or(missing)?,
-    );
+    let sums = sums.get_mut(r).ok_or(Fault("no such reduction"))?;
     let column = tile.column;
     if sums.is_empty() {
         if column {
             // one element in each of `len` rows, at column `col`
             for k in 0..tile.len {
-                let rr = tile.run_row + k;
-                let (lanes, parts) = (&mut lanes[rr], &mut row_partials[rr]);
-                cursors[rr].add_one(lanes, parts, tile.col, values.at(k));
+                let (lanes, parts, cursor) =
+                    row_sum(lanes, row_partials, cursors, r, tile.run_row + k)?;
+                cursor.add_one(lanes, parts, tile.col, values.at(k));
             }
         } else {
-            let rr = tile.run_row;
-            cursors[rr].add(
-                &mut lanes[rr],
-                &mut row_partials[rr],
-                tile.col,
-                values,
-                tile.len,
-            );
+            let (lanes, parts, cursor) = row_sum(lanes, row_partials, cursors, r, tile.run_row)?;
+            cursor.add(lanes, parts, tile.col, values, tile.len);
         }
     } else if column {
         for k in 0..tile.len {

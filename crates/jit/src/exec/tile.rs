@@ -81,6 +81,32 @@ pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src
     }
 }
 
+/// Bind `$p` to the scaling step `±post(t, s)` and run `$body`, once per
+/// combination so each loop stays straight.
+macro_rules! with_post {
+    ($T:ty, $post:expr, $negate:expr, $s:expr, |$p:ident| $body:expr) => {{
+        let s: $T = $s;
+        match ($post, $negate) {
+            (Scale::Div, false) => {
+                let $p = |t: $T| t.div(s);
+                $body
+            }
+            (Scale::Div, true) => {
+                let $p = |t: $T| t.div(s).neg();
+                $body
+            }
+            (Scale::Mul, false) => {
+                let $p = |t: $T| t.mul(s);
+                $body
+            }
+            (Scale::Mul, true) => {
+                let $p = |t: $T| t.mul(s).neg();
+                $body
+            }
+        }
+    }};
+}
+
 /// `out = ±post(op(a, b), s)` (or `±post(a, s)` without `op`) in one pass:
 /// each operation rounds to `T` on its own, exactly as separate passes would.
 /// One loop per combination of operations, so each stays a straight,
@@ -93,35 +119,21 @@ pub(crate) fn scaled<T: Element>(
     b: Option<Src<'_, T>>,
     s: T,
 ) {
-    macro_rules! with_post {
-        (|$p:ident| $body:expr) => {
-            match (f.post, f.negate) {
-                (Scale::Div, false) => {
-                    let $p = |t: T| t.div(s);
-                    $body
-                }
-                (Scale::Div, true) => {
-                    let $p = |t: T| t.div(s).neg();
-                    $body
-                }
-                (Scale::Mul, false) => {
-                    let $p = |t: T| t.mul(s);
-                    $body
-                }
-                (Scale::Mul, true) => {
-                    let $p = |t: T| t.mul(s).neg();
-                    $body
-                }
-            }
-        };
-    }
     let b = b.unwrap_or(Src::Scalar(T::ZERO));
     match f.op {
-        None => with_post!(|p| map1(out, a, p)),
-        Some(BinOp::Add) => with_post!(|p| map2(out, a, b, |x, y| p(x.add(y)))),
-        Some(BinOp::Sub) => with_post!(|p| map2(out, a, b, |x, y| p(x.sub(y)))),
-        Some(BinOp::Mul) => with_post!(|p| map2(out, a, b, |x, y| p(x.mul(y)))),
-        Some(BinOp::Div) => with_post!(|p| map2(out, a, b, |x, y| p(x.div(y)))),
+        None => with_post!(T, f.post, f.negate, s, |p| map1(out, a, p)),
+        Some(BinOp::Add) => with_post!(T, f.post, f.negate, s, |p| map2(out, a, b, |x, y| p(
+            x.add(y)
+        ))),
+        Some(BinOp::Sub) => with_post!(T, f.post, f.negate, s, |p| map2(out, a, b, |x, y| p(
+            x.sub(y)
+        ))),
+        Some(BinOp::Mul) => with_post!(T, f.post, f.negate, s, |p| map2(out, a, b, |x, y| p(
+            x.mul(y)
+        ))),
+        Some(BinOp::Div) => with_post!(T, f.post, f.negate, s, |p| map2(out, a, b, |x, y| p(
+            x.div(y)
+        ))),
     }
 }
 
@@ -199,30 +211,6 @@ pub(crate) fn twice<T: Element>(
     s: T,
     s2: T,
 ) -> Option<()> {
-    // `±post2(t + t, s2)`: the square is handled below, unscaled
-    macro_rules! with_doubling {
-        (|$g:ident| $body:expr) => {
-            match t.post {
-                None => return None,
-                Some((Scale::Mul, false)) => {
-                    let $g = |t: T| t.add(t).mul(s2);
-                    $body
-                }
-                Some((Scale::Mul, true)) => {
-                    let $g = |t: T| t.add(t).mul(s2).neg();
-                    $body
-                }
-                Some((Scale::Div, false)) => {
-                    let $g = |t: T| t.add(t).div(s2);
-                    $body
-                }
-                Some((Scale::Div, true)) => {
-                    let $g = |t: T| t.add(t).div(s2).neg();
-                    $body
-                }
-            }
-        };
-    }
     // the square is never scaled or added to (TwiceOp::supported)
     if t.outer == SelfOp::Square {
         return match (t.post, t.addend) {
@@ -241,11 +229,19 @@ pub(crate) fn twice<T: Element>(
             _ => None,
         };
     }
-    with_stencil!(T, t.inner, s, |f| with_doubling!(|g| match (t.addend, c) {
-        (None, _) => map2(out, Src::Slice(a), Src::Slice(b), |x, y| g(f(x, y))),
-        (Some(Side::Left), Some(c)) => map3(out, a, b, c, |x, y, z| g(f(x, y)).add(z)),
-        (Some(Side::Right), Some(c)) => map3(out, a, b, c, |x, y, z| z.add(g(f(x, y)))),
-        (Some(_), None) => return None,
+    // the doubling is always scaled: `±post2(t + t, s2)`
+    let (post, negate) = t.post?;
+    with_stencil!(T, t.inner, s, |f| with_post!(T, post, negate, s2, |p| {
+        let g = |x: T, y: T| {
+            let t = f(x, y);
+            p(t.add(t))
+        };
+        match (t.addend, c) {
+            (None, _) => map2(out, Src::Slice(a), Src::Slice(b), g),
+            (Some(Side::Left), Some(c)) => map3(out, a, b, c, |x, y, z| g(x, y).add(z)),
+            (Some(Side::Right), Some(c)) => map3(out, a, b, c, |x, y, z| z.add(g(x, y))),
+            (Some(_), None) => return None,
+        }
     }));
     Some(())
 }
@@ -332,11 +328,11 @@ impl ChunkCursor {
         values: Src<'_, T>,
         len: usize,
     ) {
-        for (c, ks) in chunk_runs(col, len) {
-            self.enter(c / CHUNK, lanes, partials);
-            match values {
-                Src::Slice(v) => accumulate(lanes, c % LANES, &v[ks.clone()], &v[ks], |x, _| x),
-                Src::Scalar(x) => {
+        match values {
+            Src::Slice(v) => self.add_mapped(lanes, partials, col, &v[..len], &v[..len], |x, _| x),
+            Src::Scalar(x) => {
+                for (c, ks) in chunk_runs(col, len) {
+                    self.enter(c / CHUNK, lanes, partials);
                     for p in c..c + ks.len() {
                         lanes[p % LANES] = lanes[p % LANES].add(x);
                     }

@@ -174,7 +174,7 @@ fn run_typed<T: TileElem>(
                 s2,
                 c,
                 ..
-            } if T::TWICE => with_dst!(T, banks, outs, tile, dst, |out, ro| {
+            } if T::FUSED_STENCILS => with_dst!(T, banks, outs, tile, dst, |out, ro| {
                 let s2 = match s2 {
                     Some(r) => scalar_reg::<T>(r, ro)?,
                     None => T::ZERO,
@@ -194,7 +194,9 @@ fn run_typed<T: TileElem>(
                 b,
                 s,
                 ..
-            } if T::TWICE => square_sum::<T>(red as usize, inner, a, b, s, banks, cursors, tile)?,
+            } if T::FUSED_STENCILS => {
+                square_sum::<T>(red as usize, inner, a, b, s, banks, cursors, tile)?
+            }
             VInstr::Twice { .. } | VInstr::SquareSum { .. } => {
                 return Err(Fault("a fused stencil of an unfused type"));
             }
