@@ -471,8 +471,16 @@ fn model(
     if edge_order != 1 && edge_order != 2 {
         return Err("InvalidEdgeOrder");
     }
-    if sel.iter().any(|&a| shape[a] < edge_order as usize + 1) {
-        return Err("AxisTooShort");
+    // NumPy's per-axis loop: the length first, then `-1.5 / h` divides by
+    // a Python-float step with edge_order=2 (a zero one raises).
+    for (i, &a) in sel.iter().enumerate() {
+        if shape[a] < edge_order as usize + 1 {
+            return Err("AxisTooShort");
+        }
+        let zero_step = matches!(per_axis.get(i), Some(RandomSpacing::Scalar(h)) if *h == 0.0);
+        if edge_order == 2 && zero_step {
+            return Err("ZeroStep");
+        }
     }
     Ok(sel.len())
 }

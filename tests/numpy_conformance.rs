@@ -44,6 +44,7 @@ use serde_json::Value;
 const NUMPY_TESTGRADIENT: &str = include_str!("numpy/fixtures/numpy_testgradient.json");
 const JAX_TESTGRADIENT: &str = include_str!("numpy/fixtures/jax_testgradient.json");
 const RANDOM: &str = include_str!("numpy/fixtures/random.json");
+const EXTREMES: &str = include_str!("numpy/fixtures/extremes.json");
 
 // ---- decoding ---------------------------------------------------------------
 
@@ -443,4 +444,17 @@ fn random_cases_match_numpy() {
     let r = run_suite(RANDOM, 300);
     assert!(r.ok_cases >= 200);
     assert!(r.error_cases >= 40);
+}
+
+/// Negative, huge, tiny, subnormal and zero steps (Python floats, 0-d arrays,
+/// coordinates) on ordinary, huge, subnormal and signed-zero data of every
+/// dtype, both edge orders: signed zeros and last bits of finite values.
+#[test]
+fn extreme_steps_and_values_match_numpy() {
+    let r = run_suite(EXTREMES, 1850);
+    assert!(r.ok_cases >= 1750);
+    for d in ["float16", "float32", "float64", "complex64", "complex128"] {
+        let c = &r.per_dtype[d];
+        assert_eq!(c.tolerated_outputs, 0, "{d}: no tolerance is allowed here");
+    }
 }

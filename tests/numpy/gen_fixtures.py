@@ -100,6 +100,9 @@ def error_variant(exc, edge_order):
     for needle, variant in table:
         if needle in msg:
             return variant, None
+    if isinstance(exc, ZeroDivisionError):
+        # edge_order=2 with a Python-float step of zero: `-1.5 / ax_dx`
+        return "ZeroStep", None
     if isinstance(exc, IndexError):
         # np.diff of a 0- or 1-point coordinate array is empty and NumPy
         # indexes diffx[0] before it checks edge_order or the axis length.
@@ -164,7 +167,7 @@ class Suite:
         try:
             with np.errstate(all="ignore"):
                 res = np.gradient(f, *spacing, **kwargs)
-        except (ValueError, TypeError, IndexError, AxisError) as exc:
+        except (ValueError, TypeError, IndexError, AxisError, ZeroDivisionError) as exc:
             variant, differs = error_variant(exc, edge_order)
             err = {
                 "numpy_type": type(exc).__name__,
@@ -706,8 +709,92 @@ def integer_steps(s):
         "complex128 and rounds once"))
 
 
+# ---------------------------------------------------------------------------
+# Extreme steps and values
+
+
+def extreme_data(dtype, kind):
+    """A 1-d array of 6 values of `dtype`: ordinary, huge (differences
+    overflow), subnormal, signed zeros (complex parts too), or random."""
+    dt = np.dtype(dtype)
+    real = dt
+    if dt.kind == "c":
+        real = np.dtype({"complex64": "float32", "complex128": "float64"}[dt.name])
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return {
+            "ordinary": np.array([1, 2, 4, 7, 11, 3], dtype=dt),
+            "huge": np.array([info.max, info.min, info.max, 0, info.min, info.max], dtype=dt),
+            "subnormal": np.array([0, 1, 0, 1, 1, 0], dtype=dt),
+            "zeros": np.zeros(6, dtype=dt),
+            "random": np.array([5, -3, 100, 7, -11, 2], dtype=dt) if dt.kind == "i"
+            else np.array([5, 3, 100, 7, 11, 2], dtype=dt),
+        }[kind]
+    fi = np.finfo(real)
+    big, tiny = float(fi.max) / 1.5, float(fi.smallest_subnormal)
+    re = {
+        "ordinary": [1.0, 2.0, 4.0, 7.0, 11.0, 3.0],
+        "huge": [big, -big, big, big / 2, -big, big],
+        "subnormal": [tiny, 3 * tiny, -2 * tiny, 0.0, 7 * tiny, -tiny],
+        "zeros": [0.0, -0.0, -0.0, 0.0, -0.0, -0.0],
+        "random": list(np.random.default_rng(SEED + 3).standard_normal(6) * 3.7),
+    }[kind]
+    if dt.kind == "c":
+        im = {
+            "ordinary": [0.0, 0.0, -0.0, 0.0, 0.0, 0.0],
+            "huge": [-big, big, 0.0, -big, big, 0.0],
+            "subnormal": [-tiny, 0.0, 5 * tiny, -3 * tiny, 0.0, tiny],
+            "zeros": [-0.0, -0.0, 0.0, -0.0, 0.0, -0.0],
+            "random": list(np.random.default_rng(SEED + 4).standard_normal(6) * 0.3),
+        }[kind]
+        out = np.empty(6, dtype=dt)
+        out.real = np.array(re, dtype=real)
+        out.imag = np.array(im, dtype=real)
+        return out
+    return np.array(re, dtype=dt)
+
+
+def extreme_spacings():
+    """(label, spacing) pairs: negative, huge, tiny and subnormal steps as
+    Python floats, strong 0-d arrays and coordinates."""
+    out = []
+    for h in [-1.0, -0.3, -2.5, 1e300, -1e300, 1e308, 1e-310, -5e-324, 3e-300, 0.0, -0.0]:
+        out.append((f"py({h!r})", h))
+    for dt, h in [("float64", -0.7), ("float64", 1e-320), ("float64", 0.0), ("float32", -1e38),
+                  ("float32", 1e-40), ("float32", -3.0), ("float16", -0.1), ("float16", 6e-8),
+                  ("float16", 60000.0)]:
+        out.append((f"0d{dt}({h!r})", np.array(h, dtype=dt)))
+    n = 6
+    out.append(("coords_decreasing", np.arange(n) * -0.5 + 2.0))
+    out.append(("coords_decreasing_uneven", -np.cumsum([0.5, 0.25, 1.0, 2.0, 0.125, 0.75])))
+    out.append(("coords_huge", np.cumsum([1e300, 3e300, 2e300, 1e300, 5e300, 1e300])))
+    out.append(("coords_subnormal", np.array([0, 1, 3, 4, 8, 9]) * 5e-324))
+    out.append(("coords_tiny_even", np.arange(n) * 2.0**-1060))
+    out.append(("coords_f32_subnormal", (np.array([0, 2, 3, 7, 8, 11]) * 1e-45).astype(np.float32)))
+    out.append(("coords_f16_huge", np.array([-60000, -30000, 0, 100, 30000, 65000], dtype=np.float16)))
+    return out
+
+
+def extremes_suite():
+    s = Suite("extremes")
+    dtypes = ["float16", "float32", "float64", "complex64", "complex128", "int64", "uint8"]
+    for dtype in dtypes:
+        for kind in ["ordinary", "huge", "subnormal", "zeros", "random"]:
+            f = extreme_data(dtype, kind)
+            for label, h in extreme_spacings():
+                for eo in (1, 2):
+                    s.case(f"extreme/{dtype}/{kind}/{label}/eo{eo}", f, h, edge_order=eo)
+    # two axes, so that a zero step on the second axis is reached after the first
+    f2 = np.arange(12.0).reshape(3, 4) ** 2
+    s.case("extreme/2d/zero_step_second_axis_eo2", f2, 1.0, 0.0, edge_order=2)
+    s.case("extreme/2d/zero_step_then_short_axis", np.ones((3, 2)), 0.0, 1.0, edge_order=2)
+    s.case("extreme/2d/short_axis_then_zero_step", np.ones((2, 3)), 1.0, 0.0, edge_order=2)
+    s.case("extreme/2d/zero_step_axis_not_selected", f2, 0.0, axis=1, edge_order=1)
+    return s
+
+
 def main():
-    for suite in (numpy_suite(), jax_suite(), random_suite()):
+    for suite in (numpy_suite(), jax_suite(), random_suite(), extremes_suite()):
         suite.write()
 
 

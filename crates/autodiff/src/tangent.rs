@@ -72,5 +72,5 @@ pub(crate) fn or_zeros(t: Tangent, like: &Tensor) -> Result<Tensor, IrError> {
 
 /// `-0.0` of `dtype`: the padding value of transposes, the exact additive identity.
 pub(crate) fn neg_zero(dtype: DType) -> Tensor {
-    Tensor::scalar(dtype, -0.0)
+    Tensor::neg_zero(dtype)
 }

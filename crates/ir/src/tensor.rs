@@ -71,6 +71,18 @@ impl Tensor {
         Tensor::literal(ArrayValue::scalar(dtype, v))
     }
 
+    /// The 0-d `-0.0` of `dtype`, the exact additive identity (both parts
+    /// `-0.0` for complex types; see [`ArrayValue::neg_zero`]). Padding
+    /// with it keeps signed zeros through `pad + add` assembly.
+    ///
+    /// ```
+    /// use oxla_ir::{DType, Tensor};
+    /// assert_eq!(Tensor::neg_zero(DType::C64).dtype(), DType::C64);
+    /// ```
+    pub fn neg_zero(dtype: DType) -> Tensor {
+        Tensor::literal(ArrayValue::neg_zero(dtype))
+    }
+
     /// A literal from any NumPy-style array: integers become `f64`, booleans are rejected.
     ///
     /// ```

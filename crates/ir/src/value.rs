@@ -203,6 +203,23 @@ impl ArrayValue {
         ArrayValue::full(dtype, &[], v)
     }
 
+    /// The 0-d `-0.0` of `dtype` (`-0.0 - 0.0i` for complex types): the
+    /// exact additive identity, which keeps every bit of what it is added
+    /// to, signed zeros included. `scalar(dtype, -0.0)` is not that for
+    /// complex types: its imaginary part is `+0.0`, which turns a `-0.0`
+    /// imaginary part into `+0.0`.
+    ///
+    /// ```
+    /// use oxla_ir::{ArrayValue, DType};
+    /// use num_complex::Complex64;
+    /// let z = ArrayValue::neg_zero(DType::C128);
+    /// let v = z.as_array::<Complex64>().unwrap()[[]];
+    /// assert!(v.re.is_sign_negative() && v.im.is_sign_negative());
+    /// ```
+    pub fn neg_zero(dtype: DType) -> ArrayValue {
+        with_dtype!(dtype, |T| T::wrap(ndarray::arr0(T::NEG_ZERO).into_dyn()))
+    }
+
     /// An array of `shape` filled with `v` rounded to `dtype`.
     pub fn full(dtype: DType, shape: &[usize], v: f64) -> ArrayValue {
         with_dtype!(dtype, |T| T::wrap(ArrayD::from_elem(

@@ -74,6 +74,19 @@ pub enum GradientError {
         "'edge_order' must be 1 or 2, got {0} (NumPy: 'edge_order' greater than 2 not supported)"
     )]
     InvalidEdgeOrder(i64),
+    /// `edge_order=2` with a Python-float step of zero: NumPy computes the
+    /// edge coefficients `-1.5 / h` in Python floats and raises
+    /// `ZeroDivisionError`. (A zero 0-d array step or zero coordinate
+    /// distances are not errors: NumPy divides arrays and gets inf/nan.)
+    #[error(
+        "float division by zero: the step of axis {axis} is {step:?}, and edge_order=2 divides by it (NumPy raises ZeroDivisionError)"
+    )]
+    ZeroStep {
+        /// The normalized axis.
+        axis: usize,
+        /// The step (`0.0` or `-0.0`).
+        step: f64,
+    },
     /// A spacing array is complex; distances must be real.
     #[error("spacing argument {index} is {dtype}: distances must be real numbers")]
     ComplexSpacing {

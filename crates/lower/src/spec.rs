@@ -134,8 +134,9 @@ pub enum AxisSpacing {
 /// The validated arguments of one `gradient` call: for each output, its
 /// axis and spacing, and the edge order.
 ///
-/// All of the SPEC's argument errors are raised here, in NumPy's order
-/// (axes, spacing count and shapes, edge order, axis lengths), so that
+/// All of NumPy's argument errors are raised here, in NumPy's order
+/// (axes, spacing count and shapes, edge order, then per axis its length
+/// and a zero Python-float step with `edge_order=2`), so that
 /// lowering never fails on user input.
 ///
 /// ```
@@ -166,13 +167,20 @@ impl GradientSpec {
         let axes = normalize_axes(axis, shape.len())?;
         let steps = spacing_per_axis(spacing, &axes, shape)?;
         let edge_order = EdgeOrder::try_from(edge_order)?;
-        for &a in &axes {
+        // NumPy checks each axis in turn, length first, then computes it
+        // (where a zero Python-float step divides by zero with edge_order=2).
+        for (&a, step) in axes.iter().zip(&steps) {
             if shape[a] < edge_order.get() + 1 {
                 return Err(GradientError::AxisTooShort {
                     axis: a,
                     len: shape[a],
                     edge_order: edge_order.get(),
                 });
+            }
+            if let (EdgeOrder::Two, AxisSpacing::Weak(h)) = (edge_order, step)
+                && *h == 0.0
+            {
+                return Err(GradientError::ZeroStep { axis: a, step: *h });
             }
         }
         Ok(GradientSpec {

@@ -176,8 +176,12 @@ impl Stencil {
     /// Pad `piece` (a run of rows) with `-0.0` so it starts at row `at` of `n`.
     fn place(&self, piece: &Tensor, at: usize) -> Result<Tensor, IrError> {
         let len = piece.shape()[self.axis];
-        let neg_zero = Tensor::scalar(self.out, -0.0);
-        piece.pad_axis(&neg_zero, self.axis, at as i64, (self.n - at - len) as i64)
+        piece.pad_axis(
+            &Tensor::neg_zero(self.out),
+            self.axis,
+            at as i64,
+            (self.n - at - len) as i64,
+        )
     }
 }
 
