@@ -3,7 +3,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::npy::NpyError;
+use oxla_npy::NpyError;
+
+use crate::memory::human;
 
 /// Exit status of every failure: bad arguments, bad files, failed writes.
 /// (Clap uses the same status for its own usage errors.)
@@ -60,6 +62,19 @@ pub enum CliError {
         /// The OS error.
         source: io::Error,
     },
+    /// The run would need more memory than the system has available.
+    #[error(
+        "gradient of {} needs about {} of memory (the input, its f64 copy if it holds integers, and the outputs) but only {} is available",
+        input.display(), human(*needed), human(*available)
+    )]
+    Memory {
+        /// The input array's file.
+        input: PathBuf,
+        /// Bytes the run needs.
+        needed: u64,
+        /// Bytes available.
+        available: u64,
+    },
     /// The library failed while running the demo.
     #[error("demo: {0}")]
     Demo(Box<oxla::Error>),
@@ -99,14 +114,11 @@ impl CliError {
         EXIT_FAILURE
     }
 
-    /// The message as exactly one line (any embedded line break becomes a space).
+    /// The message as exactly one printable line: every control character
+    /// (line breaks, ESC, BEL...) and every Unicode character that reorders
+    /// text is escaped, whether it came from a file's header or a path.
     pub fn one_line(&self) -> String {
-        let text = self.to_string();
-        text.split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ")
+        oxla_npy::escape(&self.to_string()).into_owned()
     }
 
     /// True for a write to a closed pipe (`oxla demo | head`): not worth reporting.
@@ -120,9 +132,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_are_one_line() {
-        let e = CliError::Usage("first\n  second\n\nthird".into());
-        assert_eq!(e.one_line(), "first second third");
+    fn messages_are_one_printable_line() {
+        let e = CliError::Usage("first\n\x1b[31msecond\x07".into());
+        assert_eq!(e.one_line(), "first\\n\\x1b[31msecond\\x07");
         assert_eq!(e.exit_code(), 2);
     }
 }

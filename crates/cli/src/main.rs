@@ -18,23 +18,26 @@
 //!
 //! - [`args`]: the command line ([`args::Cli`], [`args::GradientArgs`], and
 //!   [`args::SpacingArg`], which tells a number from a coordinate file).
-//! - [`npy`]: `.npy` reading into [`oxla::HostArray`] (the header is checked
-//!   against the file size before anything is allocated) and writing of
-//!   [`oxla::ArrayValue`] results, with the `npyz` crate for the elements.
-//! - [`commands::gradient`]: turns the arguments into [`oxla::Spacing`] and
-//!   [`oxla::Axes`], calls the library, and hands the results to [`output`],
-//!   which writes them all or nothing (temporary names, then renames).
+//! - [`oxla_npy`] (its own crate) reads `.npy` files with NumPy's rules
+//!   (a strict, linear-time header parser; the header checked against the
+//!   file size before anything is allocated) and writes `numpy.save`'s bytes.
+//! - [`commands::gradient`]: checks the arguments on the input's header,
+//!   checks the memory the run needs against [`memory::available`], reads
+//!   the data, calls the library, and writes the results through
+//!   [`output::OutputSet`]: exclusive temporaries, renamed together, with
+//!   the user's earlier files backed up until all renames succeed.
 //! - [`demo`]: the embedded report, built from sections.
 //! - [`bench`]: named performance cases timed against a memory-copy floor.
-//! - [`error`]: [`error::CliError`], every failure as one line on stderr and
-//!   exit status 2 (clap's usage errors are condensed to one line too).
+//! - [`error`]: [`error::CliError`], every failure as one printable line on
+//!   stderr (control characters escaped) and exit status 2 (clap's usage
+//!   errors are condensed to one line too).
 
 mod args;
 mod bench;
 mod commands;
 mod demo;
 mod error;
-mod npy;
+mod memory;
 mod output;
 
 use std::io::{self, Write};

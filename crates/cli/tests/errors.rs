@@ -122,7 +122,7 @@ fn header_claims_more_data_than_the_file_holds() {
 fn header_shape_overflows() {
     fails(
         &["overflow_shape.npy"],
-        &["overflow_shape.npy:", "more data than any file can hold"],
+        &["overflow_shape.npy:", "more data than any array can hold"],
     );
 }
 
