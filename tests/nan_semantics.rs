@@ -22,6 +22,9 @@ use oxla::ndarray::{ArrayD, IxDyn};
 use oxla::num_complex::{Complex32, Complex64};
 use oxla::{ArrayValue, Axes, DType, Element, Spacing, Tensor, numpy};
 
+mod agreement;
+use agreement::fused_agrees_with_reference;
+
 /// NaNs of every kind: quiet and signalling, both signs, with payloads.
 /// (bits for f64; narrowed per dtype by `nan_of`)
 const NAN_KINDS: [(bool, bool); 4] = [(false, false), (false, true), (true, false), (true, true)];
@@ -91,71 +94,6 @@ fn with_nan_at(dtype: DType, at: usize, nan: &ArrayValue) -> Tensor {
     Tensor::literal(v)
 }
 
-/// The documented rule, component by component: equal bits, or both NaN.
-fn agrees(fused: &ArrayValue, reference: &ArrayValue) -> Result<(), String> {
-    fn components(v: &ArrayValue) -> Vec<(f64, u64)> {
-        // (value as f64 for NaN-ness, exact bits)
-        match v.dtype() {
-            DType::F16 => v
-                .as_array::<f16>()
-                .unwrap()
-                .iter()
-                .map(|x| (x.to_f64(), u64::from(x.to_bits())))
-                .collect(),
-            DType::F32 => v
-                .as_array::<f32>()
-                .unwrap()
-                .iter()
-                .map(|x| (f64::from(*x), u64::from(x.to_bits())))
-                .collect(),
-            DType::F64 => v
-                .as_array::<f64>()
-                .unwrap()
-                .iter()
-                .map(|x| (*x, x.to_bits()))
-                .collect(),
-            DType::C64 => v
-                .as_array::<Complex32>()
-                .unwrap()
-                .iter()
-                .flat_map(|x| [x.re, x.im])
-                .map(|x| (f64::from(x), u64::from(x.to_bits())))
-                .collect(),
-            DType::C128 => v
-                .as_array::<Complex64>()
-                .unwrap()
-                .iter()
-                .flat_map(|x| [x.re, x.im])
-                .map(|x| (x, x.to_bits()))
-                .collect(),
-        }
-    }
-    if fused.dtype() != reference.dtype() || fused.shape() != reference.shape() {
-        return Err(format!("{:?} vs {:?}", fused.shape(), reference.shape()));
-    }
-    for (k, ((fv, fb), (rv, rb))) in components(fused)
-        .into_iter()
-        .zip(components(reference))
-        .enumerate()
-    {
-        let ok = if rv.is_nan() { fv.is_nan() } else { fb == rb };
-        if !ok {
-            return Err(format!("component {k}: fused {fb:#x}, reference {rb:#x}"));
-        }
-    }
-    Ok(())
-}
-
-fn check(outputs: &[Tensor], what: &str) {
-    let fused = oxla::eval(outputs).unwrap();
-    let reference = oxla::eval_reference(outputs).unwrap();
-    for (i, (f, r)) in fused.iter().zip(&reference).enumerate() {
-        if let Err(why) = agrees(f, r) {
-            panic!("{what}, output {i}: {why}");
-        }
-    }
-}
-
 const DTYPES: [DType; 5] = [DType::F16, DType::F32, DType::F64, DType::C64, DType::C128];
 
 fn spacings() -> Vec<(&'static str, Vec<Spacing>)> {
@@ -194,7 +132,7 @@ fn gradient_nans_agree_as_documented() {
                     for (label, spacing) in spacings() {
                         for edge_order in [1, 2] {
                             let g = numpy::gradient(&f, &spacing, Axes::All, edge_order).unwrap();
-                            check(
+                            fused_agrees_with_reference(
                                 &g,
                                 &format!(
                                     "{dtype} nan({signalling},{negative},{in_imag}) at {at} {label} eo{edge_order}"
@@ -236,7 +174,10 @@ fn derivative_nans_agree_as_documented() {
                         let what = format!(
                             "{dtype} nan({signalling},{negative}) at {at} {label} eo{edge_order}"
                         );
-                        check(&[loss, g[0].clone()], &format!("value_and_grad {what}"));
+                        fused_agrees_with_reference(
+                            &[loss, g[0].clone()],
+                            &format!("value_and_grad {what}"),
+                        );
                         // the VJP with a NaN in the cotangent
                         let (outs, pullback) = oxla::vjp(
                             |xs: &[Tensor]| -> Result<Vec<Tensor>, oxla::Error> {
@@ -246,7 +187,7 @@ fn derivative_nans_agree_as_documented() {
                         )
                         .unwrap();
                         let ct_f = pullback.call(&vec![f.clone(); outs.len()]).unwrap();
-                        check(&ct_f, &format!("vjp {what}"));
+                        fused_agrees_with_reference(&ct_f, &format!("vjp {what}"));
                     }
                 }
             }
