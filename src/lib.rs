@@ -52,7 +52,7 @@ pub use oxla_autodiff::{
 pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
 pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, release_cached_memory};
 pub use oxla_jit::{Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads};
-pub use oxla_lower::{Axes, EdgeOrder, GradientError, Spacing};
+pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};
 
 /// Evaluate tensors together with fused kernels, returning their values in order.
 ///

@@ -1,7 +1,7 @@
 //! NumPy-shaped entry points.
 
 use oxla_ir::Tensor;
-use oxla_lower::{GradientSpec, Spacing};
+use oxla_lower::{AxisWindow, GradientSpec, Spacing};
 
 use crate::{Axes, Error};
 
@@ -35,4 +35,83 @@ pub fn gradient(
 ) -> Result<Vec<Tensor>, Error> {
     let spec = GradientSpec::new(f, spacing, axis.into(), edge_order)?;
     Ok(oxla_lower::gradient(f, &spec)?)
+}
+
+/// `numpy.gradient` of one block of a larger array, bit for bit the whole
+/// array's result at the block's own cells.
+///
+/// `f_block` holds the block's input cells: along every dimension `d`, the
+/// global rows `block[d].input()`, which must include the halo its own rows
+/// `block[d].output()` read along each differentiated axis
+/// ([`oxla_lower::block_input_rows`]: one row each side, `edge_order` rows
+/// inwards at a global edge). `spacing`, `axis` and `edge_order` are the
+/// *whole* array's arguments (coordinates of the whole axis), validated
+/// against its shape (`block[d].len`). The results cover the block's own
+/// cells, one per axis.
+///
+/// ```
+/// use oxla::numpy::{gradient, gradient_block};
+/// use oxla::{AxisWindow, Axes, Tensor};
+/// let whole = ndarray::Array1::from_iter((0..10).map(|i| (i * i) as f64)).into_dyn();
+/// let f = Tensor::from_host(whole.clone())?;
+/// // rows 4..7 of 10, read with their halo rows 3 and 7
+/// let block = Tensor::from_host(whole.slice(ndarray::s![3..8]).to_owned().into_dyn())?;
+/// let window = AxisWindow::new(10, 3..8, 4..7).unwrap();
+/// let part = oxla::eval(&gradient_block(&block, &[window], &[], Axes::All, 1)?)?;
+/// let all = oxla::eval(&gradient(&f, &[], Axes::All, 1)?)?;
+/// assert_eq!(part[0].as_array::<f64>()?.as_slice().unwrap(), &all[0].as_array::<f64>()?.as_slice().unwrap()[4..7]);
+/// # Ok::<(), oxla::Error>(())
+/// ```
+pub fn gradient_block(
+    f_block: &Tensor,
+    block: &[AxisWindow],
+    spacing: &[Spacing],
+    axis: impl Into<Axes>,
+    edge_order: i64,
+) -> Result<Vec<Tensor>, Error> {
+    let shape: Vec<usize> = block.iter().map(|w| w.len).collect();
+    let spec = GradientSpec::for_shape(&shape, spacing, axis.into(), edge_order)?;
+    Ok(oxla_lower::gradient_block(f_block, block, &spec)?)
+}
+
+/// The VJP of [`gradient`] (the adjoint stencil `G^T`, summed over the
+/// axes) at one block: `cts` holds one cotangent per output of the
+/// matching `gradient` call, each over the block's input cells (which must
+/// include the cotangent rows whose stencils read the block's own cells,
+/// [`oxla_lower::block_cotangent_rows`]). The result covers the block's own
+/// cells, bit for bit what [`crate::vjp`] of the whole `gradient` gives
+/// there.
+pub fn gradient_block_vjp(
+    cts: &[Tensor],
+    block: &[AxisWindow],
+    spacing: &[Spacing],
+    axis: impl Into<Axes>,
+    edge_order: i64,
+) -> Result<Tensor, Error> {
+    let shape: Vec<usize> = block.iter().map(|w| w.len).collect();
+    let spec = GradientSpec::for_shape(&shape, spacing, axis.into(), edge_order)?;
+    Ok(oxla_lower::gradient_block_adjoint(cts, block, &spec)?)
+}
+
+/// The VJP of [`gradient`] for an array of `f_shape`: `G^T` applied to one
+/// cotangent per output and summed, one fused pass; bit for bit what
+/// [`crate::vjp`] of the same `gradient` call gives.
+///
+/// ```
+/// use oxla::numpy::gradient_vjp;
+/// use oxla::{Axes, Tensor};
+/// let ct = Tensor::from_host(ndarray::arr1(&[1.0, 0.0, 0.0, 0.0]).into_dyn())?;
+/// let v = oxla::eval(&[gradient_vjp(&[ct], &[4], &[], Axes::All, 1)?])?;
+/// assert_eq!(v[0].as_array::<f64>()?.as_slice().unwrap(), &[-1.0, 1.0, 0.0, 0.0]);
+/// # Ok::<(), oxla::Error>(())
+/// ```
+pub fn gradient_vjp(
+    cts: &[Tensor],
+    f_shape: &[usize],
+    spacing: &[Spacing],
+    axis: impl Into<Axes>,
+    edge_order: i64,
+) -> Result<Tensor, Error> {
+    let block: Vec<AxisWindow> = f_shape.iter().map(|&n| AxisWindow::whole(n)).collect();
+    gradient_block_vjp(cts, &block, spacing, axis, edge_order)
 }

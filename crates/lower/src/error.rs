@@ -95,6 +95,27 @@ pub enum GradientError {
         /// Its dtype.
         dtype: oxla_ir::DType,
     },
+    /// A block does not fit the array its arguments were validated for.
+    #[error("invalid block along axis {axis}: {reason}")]
+    InvalidBlock {
+        /// The dimension the problem is in.
+        axis: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A block's input lacks halo rows its results need.
+    #[error(
+        "the block's input holds rows {}..{} of axis {axis}, but its own rows need rows {}..{} (add halo cells)",
+        given.0, given.1, needed.0, needed.1
+    )]
+    MissingHalo {
+        /// The axis.
+        axis: usize,
+        /// Global rows needed, `[start, end)`.
+        needed: (usize, usize),
+        /// Global rows the input holds.
+        given: (usize, usize),
+    },
     /// Building the lowered graph failed (an invariant broke, or the input was rejected on entry).
     #[error(transparent)]
     Ir(#[from] IrError),

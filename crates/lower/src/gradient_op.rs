@@ -7,6 +7,7 @@ use oxla_ir::{Composite, DType, IrError, Shape, Tensor};
 
 use crate::EdgeOrder;
 use crate::stencil::Stencil;
+use crate::window::AxisWindow;
 
 /// A Python-float step, compared and hashed by its bits.
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +68,7 @@ pub enum SpacingKind {
 ///     edge_order: EdgeOrder::One,
 ///     spacing: SpacingKind::Weak(WeakStep::new(1.0)),
 ///     adjoint: false,
+///     window: None,
 /// };
 /// let g = Tensor::composite(Arc::new(op), &[f]).unwrap();
 /// let out = evaluate(&[g], &Bindings::new()).unwrap();
@@ -82,6 +84,10 @@ pub struct GradientOp {
     pub spacing: SpacingKind,
     /// `true` for the adjoint stencil `G^T`.
     pub adjoint: bool,
+    /// The rows of the axis the op reads and writes, when it computes a
+    /// block of a larger array; `None` for the whole axis (the input's).
+    /// The coordinates input, if any, always covers the whole axis.
+    pub window: Option<AxisWindow>,
 }
 
 impl GradientOp {
@@ -89,8 +95,15 @@ impl GradientOp {
     pub fn transposed(self) -> GradientOp {
         GradientOp {
             adjoint: !self.adjoint,
+            window: self.window.map(AxisWindow::transposed),
             ..self
         }
+    }
+
+    /// The window over the axis of an input shaped `f_shape`.
+    fn window_for(&self, f_shape: &[usize]) -> AxisWindow {
+        self.window
+            .unwrap_or_else(|| AxisWindow::whole(f_shape[self.axis]))
     }
 
     /// Find the `GradientOp` behind a composite, if it is one.
@@ -108,9 +121,9 @@ impl GradientOp {
     fn stencil(&self, inputs: &[Tensor]) -> Result<Stencil, IrError> {
         let f = &inputs[0];
         Stencil::new(
-            f.shape(),
             f.dtype(),
             self.axis,
+            self.window_for(f.shape()),
             self.edge_order,
             &self.spacing,
             inputs.get(1),
@@ -144,7 +157,8 @@ impl Composite for GradientOp {
                 f.ndim()
             )));
         }
-        let n = f.shape()[self.axis];
+        let window = self.window_for(f.shape());
+        let n = window.len;
         if n < self.edge_order.get() + 1 {
             return Err(self.error(format!(
                 "axis {} has {n} points; edge order {} needs at least {}",
@@ -152,6 +166,24 @@ impl Composite for GradientOp {
                 self.edge_order.get(),
                 self.edge_order.get() + 1
             )));
+        }
+        if f.shape()[self.axis] != window.input().len() {
+            return Err(self.error(format!(
+                "the input has {} rows along axis {}, its window {:?}",
+                f.shape()[self.axis],
+                self.axis,
+                window.input()
+            )));
+        }
+        if !self.adjoint {
+            let needed = Stencil::reach_of(n, self.edge_order, window.output());
+            let input = window.input();
+            if needed.start < input.start || needed.end > input.end {
+                return Err(self.error(format!(
+                    "output rows {:?} read rows {needed:?}, but the input holds {input:?}",
+                    window.output()
+                )));
+            }
         }
         if let Some(s) = inputs.get(1) {
             let want_ndim = if self.spacing == SpacingKind::Step {
@@ -175,7 +207,9 @@ impl Composite for GradientOp {
                 )));
             }
         }
-        Ok((f.shape().into(), f.dtype()))
+        let mut shape: Shape = f.shape().into();
+        shape[self.axis] = window.output().len();
+        Ok((shape, f.dtype()))
     }
 
     fn lower(&self, inputs: &[Tensor]) -> Result<Tensor, IrError> {

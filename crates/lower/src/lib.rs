@@ -27,18 +27,22 @@
 //! # Ok::<(), oxla_lower::GradientError>(())
 //! ```
 
+mod block;
 mod error;
 mod gradient_op;
 mod spec;
 mod stencil;
+mod window;
 
 use std::sync::Arc;
 
 use oxla_ir::Tensor;
 
+pub use block::{block_cotangent_rows, block_input_rows, gradient_block, gradient_block_adjoint};
 pub use error::GradientError;
 pub use gradient_op::{GradientOp, SpacingKind, WeakStep};
 pub use spec::{Axes, AxisSpacing, EdgeOrder, GradientSpec, Spacing};
+pub use window::AxisWindow;
 
 /// One lazy output per axis of `spec`, in the spec's order.
 ///
@@ -59,6 +63,7 @@ pub fn gradient(f: &Tensor, spec: &GradientSpec) -> Result<Vec<Tensor>, Gradient
                 edge_order: spec.edge_order(),
                 spacing: kind,
                 adjoint: false,
+                window: None,
             };
             let inputs: Vec<Tensor> = std::iter::once(f.clone()).chain(step).collect();
             Ok(Tensor::composite(Arc::new(op), &inputs)?)

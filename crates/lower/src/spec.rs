@@ -151,6 +151,7 @@ pub enum AxisSpacing {
 /// ```
 #[derive(Clone, Debug)]
 pub struct GradientSpec {
+    shape: Vec<usize>,
     axes: Vec<(usize, AxisSpacing)>,
     edge_order: EdgeOrder,
 }
@@ -163,7 +164,24 @@ impl GradientSpec {
         axis: Axes,
         edge_order: i64,
     ) -> Result<GradientSpec, GradientError> {
-        let shape = f.shape();
+        GradientSpec::for_shape(f.shape(), spacing, axis, edge_order)
+    }
+
+    /// Validate NumPy-style arguments for an array of `shape` (all that
+    /// the rules need: a block of a larger array is validated with the
+    /// larger array's shape).
+    ///
+    /// ```
+    /// use oxla_lower::{Axes, GradientSpec};
+    /// let spec = GradientSpec::for_shape(&[1000, 3], &[], Axes::from(0), 2).unwrap();
+    /// assert_eq!(spec.shape(), &[1000, 3]);
+    /// ```
+    pub fn for_shape(
+        shape: &[usize],
+        spacing: &[Spacing],
+        axis: Axes,
+        edge_order: i64,
+    ) -> Result<GradientSpec, GradientError> {
         let axes = normalize_axes(axis, shape.len())?;
         let steps = spacing_per_axis(spacing, &axes, shape)?;
         let edge_order = EdgeOrder::try_from(edge_order)?;
@@ -184,6 +202,7 @@ impl GradientSpec {
             }
         }
         Ok(GradientSpec {
+            shape: shape.to_vec(),
             axes: axes.into_iter().zip(steps).collect(),
             edge_order,
         })
@@ -197,6 +216,11 @@ impl GradientSpec {
     /// The edge order.
     pub fn edge_order(&self) -> EdgeOrder {
         self.edge_order
+    }
+
+    /// The shape of the array the arguments were validated for.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
     }
 }
 
