@@ -50,7 +50,7 @@ pub use oxla_autodiff::{
     value_and_grad, vjp, vjp_wrt,
 };
 pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
-pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, release_cached_memory};
+pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, pool, release_cached_memory};
 pub use oxla_jit::{Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads};
 pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};
 

@@ -5,6 +5,8 @@ use oxla_lower::{AxisWindow, GradientSpec, Spacing};
 
 use crate::{Axes, Error};
 
+pub use oxla_lower::{block_cotangent_rows, block_input_rows};
+
 /// `numpy.gradient(f, *spacing, axis=axis, edge_order=edge_order)`, lazily.
 ///
 /// Returns one tensor per selected axis, in the order of `axis` (a `Vec`

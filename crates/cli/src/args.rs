@@ -65,7 +65,8 @@ pub struct BenchArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Writes DIR/grad_axis<A>.npy for each requested axis A, in the dtype numpy.gradient returns.\n\
-                  Example: oxla gradient f.npy --spacing 0.5 --spacing x.npy --edge-order 2 --out-dir out"
+                  Example: oxla gradient f.npy --spacing 0.5 --spacing x.npy --edge-order 2 --out-dir out\n\
+                  Out of core: oxla gradient big.npy --memory-limit 2GiB --out-dir out"
 )]
 pub struct GradientArgs {
     /// The array to differentiate (.npy: integer, float or complex; any byte order or layout).
@@ -96,6 +97,13 @@ pub struct GradientArgs {
     /// Directory for the results (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
+
+    /// Keep the process's memory within SIZE (e.g. 512MiB, 4GiB) by reading
+    /// the input in slabs and writing the outputs as they are computed.
+    /// Without it, slabs are used only when the whole run would not fit in
+    /// the memory available.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
 }
 
 /// One `--spacing` value, told apart as the user meant it.

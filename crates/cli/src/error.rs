@@ -62,18 +62,20 @@ pub enum CliError {
         /// The OS error.
         source: io::Error,
     },
-    /// The run would need more memory than the system has available.
+    /// Even one slab of the input (one row and its halo) would not fit in
+    /// the memory limit: the one given, or half of the memory available.
     #[error(
-        "gradient of {} needs about {} of memory (the input, its f64 copy if it holds integers, and the outputs) but only {} is available",
-        input.display(), human(*needed), human(*available)
+        "{}: one slab of the input (one row and its halo, and its outputs) needs at least {} ({minimum} bytes)",
+        if *given { format!("--memory-limit {} is too small", human(*limit)) } else { format!("only {} of memory can be used (half of what is available)", human(*limit)) },
+        human(*minimum)
     )]
-    Memory {
-        /// The input array's file.
-        input: PathBuf,
-        /// Bytes the run needs.
-        needed: u64,
-        /// Bytes available.
-        available: u64,
+    MemoryLimit {
+        /// The limit.
+        limit: u64,
+        /// The smallest limit that works.
+        minimum: u64,
+        /// True if the user gave the limit (`--memory-limit`).
+        given: bool,
     },
     /// The library failed while running the demo.
     #[error("demo: {0}")]

@@ -37,8 +37,11 @@ mod bench;
 mod commands;
 mod demo;
 mod error;
+mod input;
 mod memory;
 mod output;
+mod progress;
+mod slabs;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -77,6 +77,32 @@ fn cgroup_room() -> Option<u64> {
     None
 }
 
+/// A size as people write it: `512MiB`, `4GiB`, `1.5 GB`, `100k`, `2e9`
+/// (binary units KiB/MiB/GiB/TiB and K/M/G/T; decimal KB/MB/GB/TB; bytes
+/// without a unit). `None` if it is not one.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.trim().parse().ok()?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024f64.powi(2),
+        "g" | "gib" => 1024f64.powi(3),
+        "t" | "tib" => 1024f64.powi(4),
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        _ => return None,
+    };
+    let bytes = value * scale;
+    (bytes.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
 /// Bytes as people read them: `512 B`, `3.0 KiB`, `1.5 GiB`.
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -112,6 +138,19 @@ mod tests {
     fn this_machine_says_something() {
         if cfg!(target_os = "linux") {
             assert!(available().is_some_and(|b| b > 0));
+        }
+    }
+
+    #[test]
+    fn sizes_parse_like_people_write_them() {
+        assert_eq!(parse_size("512MiB"), Some(512 << 20));
+        assert_eq!(parse_size("4GiB"), Some(4 << 30));
+        assert_eq!(parse_size("4g"), Some(4 << 30));
+        assert_eq!(parse_size("1.5 GB"), Some(1_500_000_000));
+        assert_eq!(parse_size("2e9"), Some(2_000_000_000));
+        assert_eq!(parse_size("4096"), Some(4096));
+        for bad in ["", "GiB", "-1MiB", "12 parsecs", "1e999", "nan"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
         }
     }
 

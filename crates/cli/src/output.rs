@@ -66,6 +66,11 @@ impl OutputSet {
         Ok(set)
     }
 
+    /// The final path of the `i`-th output (for messages).
+    pub fn path(&self, i: usize) -> &Path {
+        &self.staged[i].target
+    }
+
     /// The file the `i`-th output is written to.
     pub fn file(&mut self, i: usize) -> &mut File {
         &mut self.staged[i].file

@@ -63,6 +63,41 @@ pub fn take<T: ArrayElement>(len: usize) -> Vec<T> {
     v
 }
 
+/// [`take`], failing instead of aborting when the memory cannot be had
+/// (an address-space limit, an exhausted machine): `None` if no pooled
+/// buffer fits and `len` elements cannot be allocated even after the
+/// pool's own buffers are released.
+///
+/// ```
+/// let v: Vec<f64> = oxla_ir::pool::try_take(1000).unwrap();
+/// assert_eq!(v.len(), 1000);
+/// assert!(oxla_ir::pool::try_take::<f64>(usize::MAX / 16).is_none());
+/// ```
+pub fn try_take<T: ArrayElement>(len: usize) -> Option<Vec<T>> {
+    let mut v = match reuse(len) {
+        Some(v) => v,
+        None => {
+            if !can_allocate::<T>(len) {
+                release_cached_memory();
+                if !can_allocate::<T>(len) {
+                    return None;
+                }
+            }
+            fresh(len)
+        }
+    };
+    poison_in_debug(&mut v);
+    Some(v)
+}
+
+/// Whether `len` elements can be allocated now: a fallible reservation,
+/// released at once (so that `fresh` can still ask for zeroed pages,
+/// which large allocations get untouched from the kernel).
+fn can_allocate<T>(len: usize) -> bool {
+    let mut probe: Vec<T> = Vec::new();
+    probe.try_reserve_exact(len).is_ok()
+}
+
 /// A pooled buffer resized to `len`, if one of a close size is free.
 fn reuse<T: ArrayElement>(len: usize) -> Option<Vec<T>> {
     if len * std::mem::size_of::<T>() < MIN_POOLED_BYTES {

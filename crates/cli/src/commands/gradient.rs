@@ -1,36 +1,46 @@
-//! `oxla gradient`: read the `.npy` inputs, call [`oxla::numpy::gradient`],
-//! evaluate, and write one `.npy` per axis, all or nothing, each byte for
-//! byte what `numpy.save(path, numpy.gradient(numpy.load(input), ...))`
-//! writes.
+//! `oxla gradient`: read the `.npy` inputs, call `gradient`, and write one
+//! `.npy` per axis, all or nothing, each byte for byte what
+//! `numpy.save(path, numpy.gradient(numpy.load(input), ...))` writes.
 //!
 //! Every argument rule (axis range, repeats, spacing count and shapes, edge
 //! order, axis length, booleans) is the library's: this module only turns
 //! words into [`Spacing`]/[`Axes`] values and adds file names to the errors.
 //! The arguments are checked on the input's header alone, before its data
-//! is read, and the memory the run needs is checked against what the
-//! system has (see [`crate::memory`]).
+//! is read. Then the run is planned: one slab if it fits in memory (the
+//! limit given with `--memory-limit`, else the memory available), slabs
+//! otherwise ([`crate::slabs`]); either way the results are the same bytes.
 //!
 //! NumPy's layout rules are kept: `numpy.gradient` returns arrays laid out
 //! like its input (`empty_like`), so a Fortran-order input gives
 //! Fortran-order outputs, and a big-endian float input big-endian outputs.
-//! A Fortran-order array is the C-order array of the reversed shape, so it
-//! is differentiated as that, along the mirrored axes, without a copy.
+//! A Fortran-order array is differentiated as the C-order array of the
+//! reversed shape, along the mirrored axes, without a copy.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
-use oxla::{Axes, DType, GradientError, Spacing, Tensor};
-use oxla_npy::{ByteOrder, Descr, Element, Header, escape};
+use oxla::{Axes, GradientError, Spacing, Tensor};
+use oxla_npy::escape;
 
 use crate::args::{GradientArgs, SpacingArg};
 use crate::error::CliError;
+use crate::input::InputArray;
 use crate::memory;
 use crate::output::OutputSet;
+use crate::progress::Progress;
+use crate::slabs::{self, Call, RowCost, SlabPlan};
 
 /// Run the command; report each file written as one line on `out`.
 pub fn run(args: &GradientArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let mut input = Input::open(&args.input)?;
-    let shape_text = input.header.shape_text();
+    let limit = match &args.memory_limit {
+        Some(text) => Some(memory::parse_size(text).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--memory-limit {text:?} is not a size (write e.g. 512MiB, 4GiB or 2e9)"
+            ))
+        })?),
+        None => None,
+    };
+    let mut input = InputArray::open(&args.input)?;
     let spacing_args: Vec<SpacingArg> = args.spacing.iter().map(SpacingArg::parse).collect();
     let spacing = spacing_args
         .iter()
@@ -44,18 +54,19 @@ pub fn run(args: &GradientArgs, out: &mut dyn Write) -> Result<(), CliError> {
     } else {
         Axes::Some(args.axis.clone())
     };
-    let gradient_error = |source: oxla::Error| CliError::Gradient {
-        input: args.input.clone(),
-        shape: shape_text.clone(),
-        context: spacing_context(&source, &spacing_args),
-        source: Box::new(source),
-    };
 
     // Check every argument on the header alone, in the user's axis terms.
     let shape = input.header.shape.clone();
     let planned = Tensor::parameter(&shape, input.dtype());
-    let outputs = oxla::numpy::gradient(&planned, &spacing, axes.clone(), args.edge_order)
-        .map_err(gradient_error)?;
+    let outputs =
+        oxla::numpy::gradient(&planned, &spacing, axes, args.edge_order).map_err(|source| {
+            CliError::Gradient {
+                input: args.input.clone(),
+                shape: input.header.shape_text(),
+                context: spacing_context(&source, &spacing_args),
+                source: Box::new(source),
+            }
+        })?;
     if outputs.is_empty() {
         // A 0-d array has no axes: NumPy returns an empty list.
         let _ = writeln!(
@@ -65,152 +76,66 @@ pub fn run(args: &GradientArgs, out: &mut dyn Write) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    input.check_memory(outputs.len(), &args.input)?;
 
     let axis_numbers = output_axes(&args.axis, shape.len());
+    let plan = plan(&input, outputs.len(), limit)?;
     let names: Vec<String> = axis_numbers
         .iter()
         .map(|a| format!("grad_axis{a}.npy"))
         .collect();
     let mut staged = OutputSet::create(&args.out_dir, &names)?;
-
-    let (f, mirrored) = input.read()?;
-    let axes = if mirrored {
-        mirror(&axis_numbers, shape.len())
-    } else {
-        axes
+    let call = Call {
+        spacing: &spacing,
+        axes: memory_axes(&axis_numbers, shape.len(), input.mirrored()),
+        edge_order: args.edge_order,
     };
-    let outputs =
-        oxla::numpy::gradient(&f, &spacing, axes, args.edge_order).map_err(gradient_error)?;
-    let values = oxla::eval(&outputs).map_err(gradient_error)?;
-    drop((f, outputs));
-
-    for (i, value) in values.iter().enumerate() {
-        let header = input.output_header(value.dtype());
-        let output_error = |source| CliError::Output {
-            path: args.out_dir.join(&names[i]),
-            source,
-        };
-        let mut w = BufWriter::with_capacity(1 << 16, staged.file(i));
-        oxla_npy::write_npy(&mut w, &header, value).map_err(output_error)?;
-        w.flush().map_err(output_error)?;
-    }
+    let total = input.memory_shape().first().map_or(0, |&n| n as u64) * input.row_bytes_in_file();
+    let mut progress = Progress::new(total, plan.count() > 1);
+    slabs::run(&mut input, &plan, &call, &mut staged, &mut progress)?;
     let written = staged.commit()?;
-    for (path, value) in written.iter().zip(&values) {
+    let dtype = input.dtype().numpy_name();
+    for path in &written {
         writeln!(
             out,
-            "wrote {} ({}, shape {})",
+            "wrote {} ({dtype}, shape {})",
             escape(&path.display().to_string()),
-            value.dtype().numpy_name(),
-            shape_text
+            input.header.shape_text()
         )?;
     }
     Ok(())
 }
 
-/// The input array: its checked header, and the file positioned at its data.
-struct Input {
-    path: std::path::PathBuf,
-    header: Header,
-    file: std::fs::File,
-}
-
-impl Input {
-    fn open(path: &Path) -> Result<Input, CliError> {
-        let input_error = |e| CliError::input(path, e);
-        let mut file = oxla_npy::open(path).map_err(input_error)?;
-        let len = file
-            .metadata()
-            .map_err(|e| input_error(oxla_npy::NpyError::Read(e)))?
-            .len();
-        let header = oxla_npy::read_prelude(&mut file, len)
-            .map_err(input_error)?
-            .header;
-        if header.descr.element == Element::Bool {
-            // refused before its data is read, with the library's reason
-            return Err(CliError::Rejected {
-                path: path.to_path_buf(),
-                source: Box::new(oxla::IrError::BooleanInput),
-            });
+/// One slab if the run fits (within the limit given, or the memory
+/// available); slabs within the limit otherwise, announced on stderr when
+/// the user did not ask for them.
+fn plan(input: &InputArray, outputs: usize, limit: Option<u64>) -> Result<SlabPlan, CliError> {
+    let rows = input.memory_shape().first().copied().unwrap_or(1);
+    let cost = RowCost::of(input, outputs);
+    match limit {
+        Some(limit) => SlabPlan::within(limit, rows, cost, true),
+        None => {
+            let needed = slabs::OVERHEAD_BYTES + rows as u64 * (cost.input + cost.outputs);
+            match memory::available() {
+                Some(available) if needed > available => {
+                    // leave half of it: the address space also holds the
+                    // threads' stacks and the allocator's arenas, and the
+                    // page cache serves the reads and writes
+                    let limit = available / 2;
+                    let plan = SlabPlan::within(limit, rows, cost, false)?;
+                    slabs::announce(
+                        &format!(
+                            "the input and outputs need {}, more than the {} available",
+                            memory::human(needed),
+                            memory::human(available)
+                        ),
+                        &plan,
+                        limit,
+                    );
+                    Ok(plan)
+                }
+                _ => Ok(SlabPlan::whole(rows)),
+            }
         }
-        Ok(Input {
-            path: path.to_path_buf(),
-            header,
-            file,
-        })
-    }
-
-    /// The dtype `gradient` computes in: integers become f64.
-    fn dtype(&self) -> DType {
-        match self.header.descr.element {
-            Element::F16 => DType::F16,
-            Element::F32 => DType::F32,
-            Element::C64 => DType::C64,
-            Element::C128 => DType::C128,
-            _ => DType::F64,
-        }
-    }
-
-    /// Refuse a run whose input, converted input and outputs would not fit
-    /// in the memory the system says is available.
-    fn check_memory(&self, outputs: usize, path: &Path) -> Result<(), CliError> {
-        let len = self.header.len() as u64;
-        let file_bytes = len * self.header.descr.element.size() as u64;
-        let converted = if self.dtype().size_bytes() == self.header.descr.element.size() {
-            0
-        } else {
-            len * self.dtype().size_bytes() as u64
-        };
-        let needed =
-            file_bytes + converted + outputs as u64 * len * self.dtype().size_bytes() as u64;
-        match memory::available() {
-            Some(available) if needed > available => Err(CliError::Memory {
-                input: path.to_path_buf(),
-                needed,
-                available,
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Read the data: a tensor in memory order, and whether its axes are
-    /// mirrored (a Fortran-order file: the C-order array of the reversed shape).
-    fn read(&mut self) -> Result<(Tensor, bool), CliError> {
-        let host = oxla_npy::read_data(&mut self.file, &self.header)
-            .map_err(|e| CliError::input(&self.path, e))?;
-        let tensor = Tensor::from_host(host).map_err(|source| CliError::Rejected {
-            path: self.path.clone(),
-            source: Box::new(source),
-        })?;
-        Ok((tensor, self.header.fortran_order))
-    }
-
-    /// The header `numpy.save` writes for `numpy.gradient`'s result: the
-    /// input's byte order for float and complex inputs (integers become
-    /// native f64), and its Fortran order unless the result is also C
-    /// contiguous (at most one axis longer than 1, or no elements).
-    fn output_header(&self, dtype: DType) -> Header {
-        let element = oxla_npy::element_of(dtype);
-        let keeps_order = matches!(
-            self.header.descr.element,
-            Element::F16 | Element::F32 | Element::F64 | Element::C64 | Element::C128
-        );
-        let byte_order = if keeps_order {
-            self.header.descr.byte_order
-        } else {
-            ByteOrder::NATIVE
-        };
-        let shape = &self.header.shape;
-        let long_axes = shape.iter().filter(|&&d| d > 1).count();
-        let fortran = self.header.fortran_order && long_axes >= 2 && !self.header.is_empty();
-        Header::new(
-            Descr {
-                element,
-                byte_order,
-            },
-            shape.clone(),
-            fortran,
-        )
     }
 }
 
@@ -238,9 +163,17 @@ fn output_axes(given: &[i64], ndim: usize) -> Vec<i64> {
         .collect()
 }
 
-/// The same axes of the reversed shape: `a` becomes `ndim - 1 - a`.
-fn mirror(axes: &[i64], ndim: usize) -> Axes {
-    Axes::Some(axes.iter().map(|&a| ndim as i64 - 1 - a).collect())
+/// The same axes in the memory shape: `a`, or `ndim - 1 - a` when mirrored.
+fn memory_axes(axes: &[i64], ndim: usize, mirrored: bool) -> Vec<usize> {
+    axes.iter()
+        .map(|&a| {
+            if mirrored {
+                ndim - 1 - a as usize
+            } else {
+                a as usize
+            }
+        })
+        .collect()
 }
 
 /// Name the `--spacing` file an error is about, if it came from a file.
@@ -271,7 +204,8 @@ mod tests {
 
     #[test]
     fn mirrored_axes_count_from_the_other_end() {
-        assert_eq!(mirror(&[0, 1, 2], 3), Axes::Some(vec![2, 1, 0]));
-        assert_eq!(mirror(&[2, 0], 3), Axes::Some(vec![0, 2]));
+        assert_eq!(memory_axes(&[0, 1, 2], 3, true), vec![2, 1, 0]);
+        assert_eq!(memory_axes(&[2, 0], 3, true), vec![0, 2]);
+        assert_eq!(memory_axes(&[2, 0], 3, false), vec![2, 0]);
     }
 }

@@ -1,0 +1,274 @@
+//! `gradient` over slabs of the input: runs of rows along the first axis of
+//! its memory shape, each read with its halo, differentiated with
+//! [`oxla::numpy::gradient_block`] (bit for bit the whole array's values)
+//! and appended to every output file. The in-memory run is one slab.
+//!
+//! [`SlabPlan::within`] sizes the slabs so that what a slab holds at once
+//! (its input in the file's dtype and, for integers, in f64; its outputs)
+//! stays within a memory limit. Slabs have equal sizes (within a row), so
+//! every slab reuses the buffers of the one before.
+
+use std::io::Write;
+use std::ops::Range;
+
+use oxla::{Axes, AxisWindow, EdgeOrder, Spacing};
+
+use crate::error::CliError;
+use crate::input::InputArray;
+use crate::memory::human;
+use crate::output::OutputSet;
+use crate::progress::Progress;
+
+/// Memory a run needs beyond its arrays: the program, its threads, the
+/// allocator's and the compiled kernels' bookkeeping.
+pub const OVERHEAD_BYTES: u64 = 48 << 20;
+
+/// Most rows a slab's input holds beyond its own (its halo).
+const MAX_HALO_ROWS: u64 = 2;
+
+/// What one row of the memory shape costs in memory during a run.
+#[derive(Clone, Copy, Debug)]
+pub struct RowCost {
+    /// Bytes of the input row as computed on (and, for integers, as read).
+    pub input: u64,
+    /// Bytes of all the outputs' rows.
+    pub outputs: u64,
+}
+
+impl RowCost {
+    /// The cost of a row of `input` with `outputs` outputs.
+    pub fn of(input: &InputArray, outputs: usize) -> RowCost {
+        let elements = input.row_elements() as u64;
+        let compute = input.dtype().size_bytes() as u64;
+        let file = input.header.descr.element.size() as u64;
+        let converted = if file == compute { 0 } else { file };
+        RowCost {
+            input: elements * (compute + converted),
+            outputs: elements * compute * outputs as u64,
+        }
+    }
+
+    /// Bytes a slab of `rows` own rows holds at once.
+    fn slab(&self, rows: u64) -> u64 {
+        (rows + MAX_HALO_ROWS) * self.input + rows * self.outputs
+    }
+}
+
+/// How the rows of the memory shape's first axis are cut into slabs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlabPlan {
+    rows: usize,
+    slabs: usize,
+}
+
+impl SlabPlan {
+    /// One slab of all `rows`.
+    pub fn whole(rows: usize) -> SlabPlan {
+        SlabPlan { rows, slabs: 1 }
+    }
+
+    /// Slabs of `rows` rows small enough that a run stays within `limit`
+    /// bytes; an error naming the smallest workable limit if one row and
+    /// its halo do not fit.
+    pub fn within(
+        limit: u64,
+        rows: usize,
+        cost: RowCost,
+        given: bool,
+    ) -> Result<SlabPlan, CliError> {
+        let minimum = OVERHEAD_BYTES + cost.slab(1);
+        if limit < minimum {
+            return Err(CliError::MemoryLimit {
+                limit,
+                minimum,
+                given,
+            });
+        }
+        let budget = limit - OVERHEAD_BYTES;
+        // the most own rows whose slab fits the budget
+        let per_row = cost.input + cost.outputs;
+        let fit = budget
+            .saturating_sub(MAX_HALO_ROWS * cost.input)
+            .checked_div(per_row)
+            .unwrap_or(rows as u64);
+        let fit = fit.clamp(1, rows.max(1) as u64) as usize;
+        Ok(SlabPlan {
+            rows,
+            slabs: rows.div_ceil(fit).max(1),
+        })
+    }
+
+    /// Number of slabs.
+    pub fn count(&self) -> usize {
+        self.slabs
+    }
+
+    /// The own rows of each slab, in order: equal sizes within one row.
+    pub fn slabs(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        (0..self.slabs).map(|k| (k * self.rows / self.slabs)..((k + 1) * self.rows / self.slabs))
+    }
+}
+
+/// The `gradient` call, in the memory shape's terms.
+pub struct Call<'a> {
+    /// The spacing arguments (per selected axis, in the axes' order).
+    pub spacing: &'a [Spacing],
+    /// The selected axes of the memory shape, in output order.
+    pub axes: Vec<usize>,
+    /// 1 or 2.
+    pub edge_order: i64,
+}
+
+/// Differentiate `input` slab by slab into `outputs` (headers first, then
+/// every slab's rows of every output), reporting bytes read to `progress`.
+pub fn run(
+    input: &mut InputArray,
+    plan: &SlabPlan,
+    call: &Call,
+    outputs: &mut OutputSet,
+    progress: &mut Progress,
+) -> Result<(), CliError> {
+    let shape = input.memory_shape();
+    let first_axis_selected = call.axes.contains(&0);
+    let edge_order =
+        EdgeOrder::try_from(call.edge_order).map_err(|e| gradient_error(input)(e.into()))?;
+    let headers: Vec<_> = (0..call.axes.len())
+        .map(|_| input.output_header(input.dtype()))
+        .collect();
+    for (i, h) in headers.iter().enumerate() {
+        write_output(outputs, i, &h.encode())?;
+    }
+    let axes = Axes::Some(call.axes.iter().map(|&a| a as i64).collect());
+    for own in plan.slabs() {
+        let rows = if first_axis_selected {
+            oxla::numpy::block_input_rows(shape[0], edge_order, own.clone())
+        } else {
+            own.clone()
+        };
+        let f = input.read_rows(rows.clone())?;
+        let mut windows = vec![
+            AxisWindow::new(shape[0], rows.clone(), own.clone())
+                .map_err(|why| CliError::Usage(format!("internal: {why}")))?,
+        ];
+        windows.extend(shape[1..].iter().map(|&n| AxisWindow::whole(n)));
+        let parts =
+            oxla::numpy::gradient_block(&f, &windows, call.spacing, axes.clone(), call.edge_order)
+                .map_err(gradient_error(input))?;
+        let values = oxla::eval(&parts).map_err(gradient_error(input))?;
+        drop((f, parts));
+        for (i, (value, header)) in values.iter().zip(&headers).enumerate() {
+            let path = outputs.path(i).to_path_buf();
+            oxla_npy::write_data(outputs.file(i), value, header.descr)
+                .map_err(|source| CliError::Output { path, source })?;
+        }
+        progress.advance(rows.len() as u64 * input.row_bytes_in_file());
+    }
+    progress.finish();
+    Ok(())
+}
+
+fn write_output(outputs: &mut OutputSet, i: usize, bytes: &[u8]) -> Result<(), CliError> {
+    let path = outputs.path(i).to_path_buf();
+    outputs
+        .file(i)
+        .write_all(bytes)
+        .map_err(|source| CliError::Output { path, source })
+}
+
+fn gradient_error(input: &InputArray) -> impl Fn(oxla::Error) -> CliError + '_ {
+    move |source| CliError::Gradient {
+        input: input.path().to_path_buf(),
+        shape: input.header.shape_text(),
+        context: String::new(),
+        source: Box::new(source),
+    }
+}
+
+/// A note on stderr that the run streams, and why.
+pub fn announce(reason: &str, plan: &SlabPlan, limit: u64) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "oxla: note: {reason}: reading the input in {} slabs to stay within {}",
+        plan.count(),
+        human(limit)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file truncated after its header was checked (by another process,
+    /// mid-run) fails the run part-way, and no output file is left.
+    #[test]
+    fn a_truncation_discovered_late_leaves_no_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f.npy");
+        let data =
+            oxla::ArrayValue::from(oxla::ndarray::Array2::from_elem((40, 3), 1.5f64).into_dyn());
+        let header = oxla_npy::Header::new(
+            oxla_npy::Descr::native(oxla_npy::Element::F64),
+            vec![40, 3],
+            false,
+        );
+        let mut bytes = Vec::new();
+        oxla_npy::write_npy(&mut bytes, &header, &data).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let mut input = InputArray::open(&path).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(bytes.len() as u64 - 500)
+            .unwrap();
+        let out_dir = tmp.path().join("out");
+        let mut outputs = OutputSet::create(&out_dir, &["a.npy".to_owned()]).unwrap();
+        let call = Call {
+            spacing: &[],
+            axes: vec![0],
+            edge_order: 1,
+        };
+        let plan = SlabPlan { rows: 40, slabs: 8 };
+        let err = run(
+            &mut input,
+            &plan,
+            &call,
+            &mut outputs,
+            &mut Progress::new(0, false),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+        drop(outputs);
+        assert!(!out_dir.exists());
+    }
+
+    #[test]
+    fn slabs_cover_every_row_once_in_near_equal_parts() {
+        let plan = SlabPlan { rows: 10, slabs: 3 };
+        let slabs: Vec<_> = plan.slabs().collect();
+        assert_eq!(slabs, vec![0..3, 3..6, 6..10]);
+        assert_eq!(SlabPlan::whole(7).slabs().collect::<Vec<_>>(), vec![0..7]);
+    }
+
+    #[test]
+    fn slabs_fit_the_limit_and_too_small_a_limit_names_the_minimum() {
+        let cost = RowCost {
+            input: 4 << 20,
+            outputs: 8 << 20,
+        };
+        let plan = SlabPlan::within(OVERHEAD_BYTES + (100 << 20), 1000, cost, true).unwrap();
+        let biggest = plan.slabs().map(|r| r.len() as u64).max().unwrap();
+        assert!(cost.slab(biggest) <= 100 << 20);
+        let err = SlabPlan::within(10 << 20, 1000, cost, true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&human(OVERHEAD_BYTES + cost.slab(1))), "{err}");
+        // a limit above the whole run is one slab
+        assert_eq!(
+            SlabPlan::within(u64::MAX, 1000, cost, true)
+                .unwrap()
+                .count(),
+            1
+        );
+    }
+}
