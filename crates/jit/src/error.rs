@@ -36,3 +36,26 @@ pub enum JitError {
     #[error("internal error in the jit (please report): {0}")]
     Internal(String),
 }
+
+/// A [`JitError::Internal`] saying what broke: the one way the jit reports
+/// a bug in itself (see the crate docs, "Internal errors").
+///
+/// ```ignore
+/// return Err(internal!("reduce root {} is not a reduce_sum", i));
+/// ```
+macro_rules! internal {
+    ($($what:tt)+) => {
+        $crate::error::JitError::Internal(format!($($what)+))
+    };
+}
+pub(crate) use internal;
+
+/// The executor met what [`crate::isa::FusedKernel::validate`] rules out:
+/// validation has a bug. Panics: the executor returns no errors per tile,
+/// and a wrong result must not pass silently.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn unvalidated(what: &str) -> ! {
+    panic!("internal error in the jit (please report): {what}, which validation refuses")
+}

@@ -42,19 +42,21 @@
 //! ```
 
 mod api;
+mod build;
 mod error;
 mod exec;
-mod kernel;
+mod executable;
+mod fusion;
+mod isa;
 mod kexpr;
 mod key;
 mod lowering;
 mod plan;
-mod program;
 mod summary;
 mod view;
 
 pub use api::{Jit, compile, eval, jit, threads};
 pub use error::JitError;
-pub use exec::kernel::{TILE, TILE_BYTES};
-pub use plan::Executable;
+pub use executable::Executable;
+pub use isa::{TILE, TILE_BYTES};
 pub use summary::{KernelSummary, PlanSummary};
