@@ -359,3 +359,41 @@ pub(crate) struct Program {
     pub arith_dtype: Option<DType>,
     pub direction: TileDirection,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stencil loops exist for unnegated sums and differences only;
+    /// every other scaled instruction stays a `Scaled`.
+    #[test]
+    fn stencils_are_the_unnegated_scaled_sums_and_differences() {
+        for op in [
+            None,
+            Some(BinOp::Add),
+            Some(BinOp::Sub),
+            Some(BinOp::Mul),
+            Some(BinOp::Div),
+        ] {
+            for scale in [Scale::Mul, Scale::Div] {
+                for negate in [false, true] {
+                    let f = ScaledOp {
+                        op,
+                        post: Post { scale, negate },
+                    };
+                    let want = match (op, negate) {
+                        (Some(BinOp::Add), false) => Some(AddSub::Add),
+                        (Some(BinOp::Sub), false) => Some(AddSub::Sub),
+                        _ => None,
+                    };
+                    let got = Stencil::of(f);
+                    assert_eq!(got.map(|s| s.op), want, "{f:?}");
+                    if let Some(s) = got {
+                        assert_eq!(s.scale, scale);
+                        assert_eq!(s.scaled(), f, "round trip");
+                    }
+                }
+            }
+        }
+    }
+}

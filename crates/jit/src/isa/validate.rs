@@ -376,3 +376,115 @@ impl Check<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use oxla_ir::{DType, Tensor};
+
+    use crate::error::JitError;
+    use crate::executable::{Executable, Step};
+    use crate::isa::{FusedKernel, FusedOp, VDst, VInstr, VSrc};
+
+    /// `((f[2:] - f[:-2]) * 0.5)^2` over 62 elements: one kernel whose
+    /// interior is a fused stencil square written straight to its output.
+    fn squared_stencil() -> Executable {
+        let f = Tensor::parameter(&[64], DType::F64);
+        let t = f
+            .slice_axis(0, 2, 64)
+            .and_then(|a| a.sub(&f.slice_axis(0, 0, 62)?))
+            .and_then(|d| d.mul(&Tensor::scalar(DType::F64, 0.5).broadcast_in_dim(&[62], &[])?))
+            .unwrap();
+        let square = t.mul(&t).unwrap();
+        Executable::compile(&[square], &[f]).unwrap()
+    }
+
+    fn kernel(exe: &mut Executable) -> &mut FusedKernel {
+        match &mut exe.steps[..] {
+            [Step::Fused(k)] => k,
+            steps => panic!("one kernel expected, got {steps:?}"),
+        }
+    }
+
+    fn refusal(exe: &mut Executable) -> String {
+        let types = exe.buffer_types.clone();
+        match kernel(exe).validate(&types) {
+            Err(JitError::Internal(why)) => why,
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+    }
+
+    fn first_fused(k: &mut FusedKernel) -> &mut VInstr {
+        k.programs[0]
+            .vector
+            .iter_mut()
+            .find(|i| matches!(i, VInstr::Fused { .. }))
+            .expect("a fused instruction")
+    }
+
+    #[test]
+    fn a_compiled_kernel_is_valid_and_fuses_its_stencil_square() {
+        let mut exe = squared_stencil();
+        let types = exe.buffer_types.clone();
+        let k = kernel(&mut exe);
+        assert_eq!(k.validate(&types), Ok(()));
+        assert!(matches!(
+            first_fused(k),
+            VInstr::Fused {
+                op: FusedOp::StencilSquare { .. },
+                dst: VDst::Out(0),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_view_reaching_outside_its_buffer_is_refused() {
+        let mut exe = squared_stencil();
+        kernel(&mut exe).views[0].offset += 3;
+        assert!(refusal(&mut exe).contains("reads"));
+    }
+
+    #[test]
+    fn a_pattern_in_a_dtype_without_its_loop_is_refused() {
+        let mut exe = squared_stencil();
+        if let VInstr::Fused { dtype, .. } = first_fused(kernel(&mut exe)) {
+            *dtype = DType::F16;
+        }
+        assert!(refusal(&mut exe).contains("StencilSquare does not fuse in float16"));
+    }
+
+    #[test]
+    fn a_missing_register_is_refused() {
+        let mut exe = squared_stencil();
+        kernel(&mut exe).regs.scalars[DType::F64] = 0;
+        assert!(refusal(&mut exe).contains("constant register 0 of float64"));
+        // without its constant, the program's read of it is refused
+        kernel(&mut exe).regs.consts.clear();
+        assert!(refusal(&mut exe).contains("no scalar register 0 of float64"));
+    }
+
+    #[test]
+    fn a_destination_that_is_also_an_operand_is_refused() {
+        let mut exe = squared_stencil();
+        let k = kernel(&mut exe);
+        k.regs.vectors[DType::F64] = 1;
+        if let VInstr::Fused {
+            dst,
+            op: FusedOp::StencilSquare { a, .. },
+            ..
+        } = first_fused(k)
+        {
+            *dst = VDst::Reg(0);
+            *a = VSrc::Reg(0);
+        }
+        assert!(refusal(&mut exe).contains("both operand and destination"));
+    }
+
+    #[test]
+    fn an_output_written_through_a_column_program_is_refused() {
+        let mut exe = squared_stencil();
+        let k = kernel(&mut exe);
+        k.programs[0].direction = crate::isa::TileDirection::Column;
+        assert!(refusal(&mut exe).contains("direction"));
+    }
+}
