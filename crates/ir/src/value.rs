@@ -1,5 +1,6 @@
 //! Concrete arrays: [`ArrayValue`] (the five computing dtypes) and
-//! [`HostArray`] (everything NumPy can hand us, before the SPEC's entry rules).
+//! [`HostArray`] (everything NumPy can hand us, before the entry rules of
+//! `docs/gradient-spec.md`: integers become f64, booleans are rejected).
 
 use half::f16;
 use ndarray::{ArrayD, IxDyn};

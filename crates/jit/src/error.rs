@@ -50,7 +50,7 @@ macro_rules! internal {
 }
 pub(crate) use internal;
 
-/// The executor met what [`crate::isa::FusedKernel::validate`] rules out:
+/// The executor met what validation (`FusedKernel::validate`) rules out:
 /// validation has a bug. Panics: the executor returns no errors per tile,
 /// and a wrong result must not pass silently.
 #[cold]

@@ -9,7 +9,7 @@
 //!    a small array broadcast many times over are materialized).
 //! 2. **Into one instruction** ([`FUSED`]): which patterns of a box
 //!    program run as one fused loop, and for which dtypes. Each row names a
-//!    [`FusedKind`]; its [`FusedOp`](crate::isa::FusedOp) variant is the
+//!    [`FusedKind`]; its `FusedOp` variant (`isa/instr.rs`) is the
 //!    instruction, `build::fuse` finds it, and `exec::vector` runs it only
 //!    in the row's dtypes (the other dtypes do not compile the loop).
 //!
@@ -83,7 +83,7 @@ pub(crate) fn node_role(t: &Tensor) -> NodeRole {
 }
 
 /// A fused instruction pattern: one per loop the executor has. Each is a
-/// variant of [`FusedOp`](crate::isa::FusedOp), where its formula is.
+/// variant of `FusedOp` (`isa/instr.rs`), where its formula is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FusedKind {
     /// `±post(op(a, b), s)`: a scaled elementwise result.
@@ -101,8 +101,7 @@ pub(crate) struct FusionRule {
     /// The dtypes the executor has the loop for; the planner fuses only these.
     pub dtypes: &'static [DType],
     /// The value may also be summed into a row reduction in the same loop
-    /// (a [`VInstr::FusedSum`](crate::isa::VInstr::FusedSum)) when that
-    /// sum is its only reader.
+    /// (a `VInstr::FusedSum`) when that sum is its only reader.
     pub sums_into_rows: bool,
 }
 
