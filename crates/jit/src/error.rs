@@ -1,4 +1,8 @@
-//! The one error type of `oxla-jit`.
+//! The one error type of `oxla-jit`, and its policy for bugs in itself:
+//! [`internal!`] builds a [`JitError::Internal`] wherever the jit finds one
+//! (compiling, or once per kernel run); the executor's per-tile code finds
+//! none, because validation proved its invariants, and calls
+//! [`unvalidated`] on the match arms validation rules out.
 
 use oxla_ir::{DType, IrError};
 

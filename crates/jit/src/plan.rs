@@ -1,18 +1,12 @@
 //! The planner: which nodes become buffers, and which kernels compute them.
 //!
 //! Producers fuse into their consumers; a node is *materialized* (gets a
-//! buffer) only when it must be:
-//!
-//! - it is an output, a `reduce_sum` (a reduction ends a kernel), or a leaf
-//!   array (argument or constant);
-//! - it is the operand of a reshape that is not a view (anything beyond
-//!   adding or removing unit axes), or of a pad with interior padding (run by
-//!   the reference interpreter, which is exact by definition);
-//! - it is a computed array broadcast at least 8-fold (the coefficient
-//!   arrays of coordinate spacing): computing it once is cheaper than in
-//!   every element of its consumer;
-//! - it is reached through too many distinct views, or too deep: recomputing
-//!   it everywhere would multiply work (kernel building asks for it).
+//! buffer) only when it must be: it is an output or a leaf array
+//! (argument or constant), the fusion table's `node_role` asks for it (a
+//! reduction ends a kernel; a non-view reshape, an interpreted pad or a
+//! small array broadcast many times over needs its operand in a buffer), or
+//! it is reached through too many distinct views, or too deep: recomputing
+//! it everywhere would multiply work (kernel building asks for it).
 //!
 //! Materialized nodes get a level (one more than the deepest buffer their
 //! fused expression reads). Roots of the same level and iteration shape are
