@@ -25,7 +25,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ndarray::{Array1, Array2, IxDyn};
-use oxla::{ArrayValue, Axes, DType, IrError, PlanSummary, Spacing, Tensor};
+use oxla::{ArrayValue, Axes, DType, IrError, PlanSummary, Spacing, SplitMix64, Tensor};
 
 use crate::error::CliError;
 
@@ -230,14 +230,10 @@ fn clean_field(y: f64, x: f64) -> f64 {
 }
 
 /// Deterministic pseudo-noise: uniform with mean 0 and standard deviation
-/// `std`, from a hash of `index` (splitmix64).
+/// `std`, from the first draw of the generator seeded with `index`.
 fn pseudo_noise(index: u64, std: f64) -> f64 {
-    let mut z = index.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    // 53 random bits -> [0, 1) -> [-1, 1); a uniform on [-1, 1) has std 1/sqrt(3).
-    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    // [0, 1) -> [-1, 1); a uniform on [-1, 1) has std 1/sqrt(3).
+    let unit = SplitMix64::new(index).unit();
     (2.0 * unit - 1.0) * 3f64.sqrt() * std
 }
 
