@@ -35,6 +35,7 @@ pub(crate) enum KOp {
     },
 }
 
+/// A node of a [`KExpr`]: what it computes, and the dtype of its value.
 #[derive(Clone, Debug)]
 pub(crate) struct KNode {
     pub op: KOp,

@@ -14,7 +14,9 @@ use oxla_ir::{DType, PerDType};
 use crate::build::fuse::fuse;
 use crate::build::spec::{BoxExpr, Class, RootUse, SpecOp};
 use crate::error::{JitError, internal};
-use crate::isa::{Constant, Program, RegisterFile, SInstr, TileDirection, VDst, VInstr, VSrc};
+use crate::isa::{
+    Constant, Elementwise, Program, RegisterFile, SInstr, TileDirection, VDst, VInstr, VSrc,
+};
 use crate::kexpr::{KExpr, KId};
 
 /// How a program's tiles run through the iteration space.
@@ -175,7 +177,7 @@ pub(crate) fn emit_box(
         let dtype = node.dtype;
         match (node.class, &node.op) {
             (Class::Const, _) => {} // registered when planned
-            (Class::Scalar, op) => e.scalar(&b, i, op)?,
+            (Class::Scalar, _) => e.scalar(&b, i)?,
             // contiguous loads are read in place
             (Class::Vector, SpecOp::Load(v)) if inner(*v) == 1 => {
                 e.slots[i] = Some(Slot::Input(*v));
@@ -214,32 +216,16 @@ pub(crate) fn emit_box(
                             dst,
                         }
                     }
-                    SpecOp::Neg(a) => VInstr::Neg {
-                        dtype,
-                        dst,
-                        a: e.vsrc(a)?,
-                    },
-                    SpecOp::Convert(a) => VInstr::Convert {
-                        from: b.nodes[a].dtype,
-                        to: dtype,
-                        dst,
-                        a: e.vsrc(a)?,
-                    },
-                    SpecOp::Binary(op, x, y) => VInstr::Binary {
-                        op,
-                        dtype,
-                        dst,
-                        a: e.vsrc(x)?,
-                        b: e.vsrc(y)?,
-                    },
                     SpecOp::Fused(op) => VInstr::Fused {
                         dtype,
                         dst,
                         op: op.try_map(|v| e.vsrc(v), |s| e.sreg(s))?,
                     },
-                    SpecOp::Const(_) | SpecOp::FusedSum { .. } => {
-                        return Err(internal!("node {i} of class {:?} is {op:?}", node.class));
-                    }
+                    _ => VInstr::Elementwise {
+                        dtype,
+                        dst,
+                        op: elementwise(&b, i)?.try_map(|a| e.vsrc(a))?,
+                    },
                 };
                 e.push(instr);
                 e.slots[i] = Some(slot);
@@ -285,6 +271,19 @@ pub(crate) fn emit_box(
     Ok(e.program)
 }
 
+/// Node `i` as an elementwise operation on other nodes.
+fn elementwise(b: &BoxExpr, i: usize) -> Result<Elementwise<usize>, JitError> {
+    match b.nodes[i].op {
+        SpecOp::Neg(a) => Ok(Elementwise::Neg(a)),
+        SpecOp::Convert(a) => Ok(Elementwise::Convert {
+            from: b.nodes[a].dtype,
+            a,
+        }),
+        SpecOp::Binary(op, x, y) => Ok(Elementwise::Binary(op, x, y)),
+        ref op => Err(internal!("node {i} ({op:?}) is emitted as elementwise")),
+    }
+}
+
 /// The state of one program's emission.
 struct Emitter {
     slots: Vec<Option<Slot>>,
@@ -322,32 +321,16 @@ impl Emitter {
     }
 
     /// Emit node `i`, uniform along the tile, as a scalar instruction.
-    fn scalar(&mut self, b: &BoxExpr, i: usize, op: &SpecOp) -> Result<(), JitError> {
+    fn scalar(&mut self, b: &BoxExpr, i: usize) -> Result<(), JitError> {
         let dtype = b.nodes[i].dtype;
         let dst = bump(&mut self.scalar_next[dtype])?;
-        let instr = match *op {
+        let instr = match b.nodes[i].op {
             SpecOp::Load(view) => SInstr::Load { dtype, view, dst },
-            SpecOp::Neg(a) => SInstr::Neg {
+            _ => SInstr::Elementwise {
                 dtype,
                 dst,
-                a: self.sreg(a)?,
+                op: elementwise(b, i)?.try_map(|a| self.sreg(a))?,
             },
-            SpecOp::Convert(a) => SInstr::Convert {
-                from: b.nodes[a].dtype,
-                to: dtype,
-                dst,
-                a: self.sreg(a)?,
-            },
-            SpecOp::Binary(op, x, y) => SInstr::Binary {
-                op,
-                dtype,
-                dst,
-                a: self.sreg(x)?,
-                b: self.sreg(y)?,
-            },
-            SpecOp::Const(_) | SpecOp::Fused(_) | SpecOp::FusedSum { .. } => {
-                return Err(internal!("scalar node {i} is {op:?}"));
-            }
         };
         self.program.scalar.push(instr);
         self.slots[i] = Some(Slot::Scalar(dst));

@@ -98,27 +98,46 @@ pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src
     }
 }
 
+/// Bind `$p` to `$f` or, if `$negate`, to its negation, and run `$body`:
+/// one straight loop for each.
+macro_rules! with_sign {
+    ($T:ty, $negate:expr, $f:expr, |$p:ident| $body:expr) => {{
+        let f = $f;
+        if $negate {
+            let $p = |t: $T| f(t).neg();
+            $body
+        } else {
+            let $p = f;
+            $body
+        }
+    }};
+}
+
 /// Bind `$p` to the scaling step `±post(t, s)` and run `$body`, once per
 /// combination so each loop stays straight.
 macro_rules! with_post {
     ($T:ty, $post:expr, $s:expr, |$p:ident| $body:expr) => {{
         let s: $T = $s;
         let post: Post = $post;
-        match (post.scale, post.negate) {
-            (Scale::Div, false) => {
-                let $p = |t: $T| t.div(s);
+        match post.scale {
+            Scale::Div => with_sign!($T, post.negate, |t: $T| t.div(s), |$p| $body),
+            Scale::Mul => with_sign!($T, post.negate, |t: $T| t.mul(s), |$p| $body),
+        }
+    }};
+}
+
+/// Bind `$f` to `post(g(x, y), s)`, unnegated, and run `$body`: one
+/// straight loop for each scaling.
+macro_rules! with_scale {
+    ($T:ty, $scale:expr, $s:expr, $g:expr, |$f:ident| $body:expr) => {{
+        let (g, s): (_, $T) = ($g, $s);
+        match $scale {
+            Scale::Mul => {
+                let $f = |x: $T, y: $T| g(x, y).mul(s);
                 $body
             }
-            (Scale::Div, true) => {
-                let $p = |t: $T| t.div(s).neg();
-                $body
-            }
-            (Scale::Mul, false) => {
-                let $p = |t: $T| t.mul(s);
-                $body
-            }
-            (Scale::Mul, true) => {
-                let $p = |t: $T| t.mul(s).neg();
+            Scale::Div => {
+                let $f = |x: $T, y: $T| g(x, y).div(s);
                 $body
             }
         }
@@ -129,25 +148,10 @@ macro_rules! with_post {
 /// per combination so each loop stays straight.
 macro_rules! with_stencil {
     ($T:ty, $stencil:expr, $s:expr, |$f:ident| $body:expr) => {{
-        let s: $T = $s;
         let stencil: Stencil = $stencil;
-        match (stencil.op, stencil.scale) {
-            (AddSub::Sub, Scale::Mul) => {
-                let $f = |x: $T, y: $T| x.sub(y).mul(s);
-                $body
-            }
-            (AddSub::Sub, Scale::Div) => {
-                let $f = |x: $T, y: $T| x.sub(y).div(s);
-                $body
-            }
-            (AddSub::Add, Scale::Mul) => {
-                let $f = |x: $T, y: $T| x.add(y).mul(s);
-                $body
-            }
-            (AddSub::Add, Scale::Div) => {
-                let $f = |x: $T, y: $T| x.add(y).div(s);
-                $body
-            }
+        match stencil.op {
+            AddSub::Sub => with_scale!($T, stencil.scale, $s, |x: $T, y: $T| x.sub(y), |$f| $body),
+            AddSub::Add => with_scale!($T, stencil.scale, $s, |x: $T, y: $T| x.add(y), |$f| $body),
         }
     }};
 }

@@ -4,12 +4,11 @@
 //! outputs are indexed directly.
 
 use oxla_ir::ArrayElement;
-use oxla_ir::reduce::LANES;
 
 use crate::error::unvalidated;
 use crate::exec::chunks::{ChunkCursor, RowSum};
 use crate::exec::loops::{self, Src, StencilTaps};
-use crate::exec::storage::{Bank, Banks, Inputs, OutSlices};
+use crate::exec::storage::{Bank, Banks, Inputs, OutSlices, ReductionState, Registers};
 use crate::fusion::FusedKind;
 use crate::isa::{FusedOp, Stencil, VSrc};
 
@@ -49,8 +48,7 @@ pub(crate) fn src<'b, 'a: 'b, T: ArrayElement>(
     banks: &'b Banks,
     tile: &Tile<'_, 'a>,
 ) -> Src<'b, T> {
-    let bank = T::of(banks);
-    operand(s, &bank.vectors, &bank.scalars, tile)
+    operand(s, &T::of(banks).regs, tile)
 }
 
 /// The values of operand `s` on this tile, which validation made a slice.
@@ -60,19 +58,17 @@ pub(crate) fn vector_src<'b, 'a: 'b, T: ArrayElement>(
     banks: &'b Banks,
     tile: &Tile<'_, 'a>,
 ) -> &'b [T] {
-    let bank = T::of(banks);
-    vector_operand(s, &bank.vectors, &bank.scalars, tile)
+    vector_operand(s, &T::of(banks).regs, tile)
 }
 
 /// [`vector_src`] reading the registers of one bank.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn vector_operand<'b, 'a: 'b, T: ArrayElement>(
     s: VSrc,
-    vectors: &'b [Vec<T>],
-    scalars: &'b [T],
+    regs: &'b Registers<T>,
     tile: &Tile<'_, 'a>,
 ) -> &'b [T] {
-    match operand(s, vectors, scalars, tile) {
+    match operand(s, regs, tile) {
         Src::Slice(x) => x,
         Src::Scalar(_) => unvalidated("a scalar register where a loop reads a slice"),
     }
@@ -81,7 +77,7 @@ fn vector_operand<'b, 'a: 'b, T: ArrayElement>(
 /// Scalar register `r` of `T`'s bank.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn scalar_reg<T: ArrayElement>(r: u16, banks: &Banks) -> T {
-    T::of(banks).scalars[r as usize]
+    T::of(banks).regs.scalars[r as usize]
 }
 
 /// A stencil's taps and scale on this tile.
@@ -104,13 +100,12 @@ pub(crate) fn taps<'b, 'a: 'b, T: ArrayElement>(
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn operand<'b, 'a: 'b, T: ArrayElement>(
     s: VSrc,
-    vectors: &'b [Vec<T>],
-    scalars: &'b [T],
+    regs: &'b Registers<T>,
     tile: &Tile<'_, 'a>,
 ) -> Src<'b, T> {
     match s {
-        VSrc::Reg(r) => Src::Slice(&vectors[r as usize][..tile.len]),
-        VSrc::Scalar(r) => Src::Scalar(scalars[r as usize]),
+        VSrc::Reg(r) => Src::Slice(&regs.vectors[r as usize][..tile.len]),
+        VSrc::Scalar(r) => Src::Scalar(regs.scalars[r as usize]),
         VSrc::Input(v) => {
             let (buf, start) = input::<T>(tile, v);
             Src::Slice(&buf[start..start + tile.len])
@@ -128,7 +123,7 @@ pub(crate) fn gather<T: ArrayElement>(
     tile: &Tile<'_, '_>,
 ) {
     let (buf, base) = input::<T>(tile, view);
-    let reg = &mut T::of_mut(banks).vectors[dst as usize][..tile.len];
+    let reg = &mut T::of_mut(banks).regs.vectors[dst as usize][..tile.len];
     loops::gather(reg, buf, base, stride as usize);
 }
 
@@ -153,19 +148,20 @@ pub(crate) fn store<T: ArrayElement>(
     }
 }
 
-/// Reduction `r`'s state for row `rr` of the run.
-#[cfg_attr(not(debug_assertions), inline(always))]
-fn row_sum<'a, T>(
-    lanes: &'a mut [Vec<[T; LANES]>],
-    row_partials: &'a mut [Vec<Vec<T>>],
-    cursors: &'a mut [Vec<ChunkCursor>],
-    r: usize,
-    rr: usize,
-) -> RowSum<'a, T> {
-    RowSum {
-        cursor: &mut cursors[r][rr],
-        lanes: &mut lanes[r][rr],
-        partials: &mut row_partials[r][rr],
+impl<T> ReductionState<T> {
+    /// Reduction `r`'s sum of row `rr` of the run.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn row<'a>(
+        &'a mut self,
+        cursors: &'a mut [Vec<ChunkCursor>],
+        r: usize,
+        rr: usize,
+    ) -> RowSum<'a, T> {
+        RowSum {
+            cursor: &mut cursors[r][rr],
+            lanes: &mut self.lanes[r][rr],
+            partials: &mut self.row_partials[r][rr],
+        }
     }
 }
 
@@ -179,13 +175,7 @@ pub(crate) fn fused_sum<T: ArrayElement>(
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) {
-    let Bank {
-        vectors,
-        scalars,
-        lanes,
-        row_partials,
-        ..
-    } = T::of_mut(banks);
+    let Bank { regs, red } = T::of_mut(banks);
     match op {
         // the rows of the fusion table that sum into rows, in their dtypes
         FusedOp::StencilSquare { stencil, a, b, s }
@@ -193,11 +183,11 @@ pub(crate) fn fused_sum<T: ArrayElement>(
         {
             let taps = StencilTaps {
                 stencil,
-                a: vector_operand(a, vectors, scalars, tile),
-                b: vector_operand(b, vectors, scalars, tile),
-                s: scalars[s as usize],
+                a: vector_operand(a, regs, tile),
+                b: vector_operand(b, regs, tile),
+                s: regs.scalars[s as usize],
             };
-            let mut sum = row_sum(lanes, row_partials, cursors, r, tile.run_row);
+            let mut sum = red.row(cursors, r, tile.run_row);
             loops::stencil_square_sum(&mut sum, tile.col, taps);
         }
         _ => unvalidated("a fused sum without its loop"),
@@ -213,33 +203,27 @@ pub(crate) fn reduce<T: ArrayElement>(
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) {
-    let Bank {
-        vectors,
-        scalars,
-        lanes,
-        row_partials,
-        sums,
-        ..
-    } = T::of_mut(banks);
-    let values = operand(a, vectors, scalars, tile);
-    let sums = &mut sums[r];
-    if sums.is_empty() {
+    let Bank { regs, red } = T::of_mut(banks);
+    let values = operand(a, regs, tile);
+    if red.sums[r].is_empty() {
         if tile.column {
             // one element in each of `len` rows, at column `col`
             for k in 0..tile.len {
-                row_sum(lanes, row_partials, cursors, r, tile.run_row + k)
+                red.row(cursors, r, tile.run_row + k)
                     .add_one(tile.col, values.at(k));
             }
         } else {
-            row_sum(lanes, row_partials, cursors, r, tile.run_row).add(tile.col, values, tile.len);
+            red.row(cursors, r, tile.run_row)
+                .add(tile.col, values, tile.len);
         }
     } else if tile.column {
+        let sums = &mut red.sums[r];
         for k in 0..tile.len {
             let acc = &mut sums[tile.sum_rows[r][tile.run_row + k] + tile.col];
             *acc = acc.add(values.at(k));
         }
     } else {
         let at = tile.sum_rows[r][tile.run_row] + tile.col;
-        loops::add_into(&mut sums[at..at + tile.len], values);
+        loops::add_into(&mut red.sums[r][at..at + tile.len], values);
     }
 }

@@ -77,7 +77,7 @@ impl Reductions {
         for (r, spec) in k.reductions.iter().enumerate() {
             if !spec.innermost_reduced(ndim) {
                 let len = spec.shape.iter().product();
-                with_dtype!(spec.dtype, |T| T::of_mut(banks).sums[r] =
+                with_dtype!(spec.dtype, |T| T::of_mut(banks).red.sums[r] =
                     vec![T::NEG_ZERO; len]);
             }
         }
@@ -100,13 +100,13 @@ impl Reductions {
             self.cursors[r].resize(run, ChunkCursor::default());
             if spec.innermost_reduced(ndim) {
                 with_dtype!(spec.dtype, |T| {
-                    let bank = T::of_mut(banks);
-                    bank.lanes[r].clear();
-                    bank.lanes[r].resize(run, [T::NEG_ZERO; LANES]);
+                    let state = &mut T::of_mut(banks).red;
+                    state.lanes[r].clear();
+                    state.lanes[r].resize(run, [T::NEG_ZERO; LANES]);
                     // Grow only: shrinking would free every row's Vec, and
                     // the runs of a 3-d kernel alternate between 1 and ~250 rows.
-                    if bank.row_partials[r].len() < run {
-                        bank.row_partials[r].resize(run, Vec::new());
+                    if state.row_partials[r].len() < run {
+                        state.row_partials[r].resize(run, Vec::new());
                     }
                 });
             } else {
@@ -124,11 +124,11 @@ impl Reductions {
         for (r, spec) in k.reductions.iter().enumerate() {
             if spec.innermost_reduced(ndim) {
                 with_dtype!(spec.dtype, |T| {
-                    let bank = T::of_mut(banks);
+                    let state = &mut T::of_mut(banks).red;
                     let rows = self.cursors[r]
                         .iter_mut()
-                        .zip(bank.lanes[r].iter_mut())
-                        .zip(bank.row_partials[r].iter_mut());
+                        .zip(state.lanes[r].iter_mut())
+                        .zip(state.row_partials[r].iter_mut());
                     for ((cursor, lanes), partials) in rows.take(run) {
                         RowSum {
                             cursor,
@@ -136,7 +136,7 @@ impl Reductions {
                             partials: &mut *partials,
                         }
                         .finish();
-                        bank.partials[r].extend_from_slice(partials);
+                        state.partials[r].extend_from_slice(partials);
                         partials.clear();
                     }
                 });
@@ -162,7 +162,7 @@ pub(crate) fn finish_reduction<T: ArrayElement>(
     } else if spec.innermost_reduced(k.it_shape.len()) {
         let partials: Vec<T> = items
             .iter()
-            .flat_map(|b| T::of(b).partials[r].iter().copied())
+            .flat_map(|b| T::of(b).red.partials[r].iter().copied())
             .collect();
         let per_row = row_len.div_ceil(CHUNK);
         if partials.len() != n_rows * per_row {
@@ -181,7 +181,7 @@ pub(crate) fn finish_reduction<T: ArrayElement>(
         let [item] = items else {
             return Err(internal!("a sequential reduction ran as several items"));
         };
-        T::of(item).sums[r].clone()
+        T::of(item).red.sums[r].clone()
     };
     let a = oxla_ir::ndarray::ArrayD::from_shape_vec(oxla_ir::ndarray::IxDyn(&spec.shape), data)
         .map_err(|e| internal!("{e}"))?;

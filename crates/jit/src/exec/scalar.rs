@@ -4,14 +4,14 @@ use oxla_ir::{ArrayElement, Element, with_dtype};
 
 use crate::exec::operands::Tile;
 use crate::exec::storage::Banks;
-use crate::isa::SInstr;
+use crate::isa::{Elementwise, SInstr};
 
 fn set<T: ArrayElement>(banks: &mut Banks, dst: u16, v: T) {
-    T::of_mut(banks).scalars[dst as usize] = v;
+    T::of_mut(banks).regs.scalars[dst as usize] = v;
 }
 
 fn get<T: ArrayElement>(banks: &Banks, r: u16) -> T {
-    T::of(banks).scalars[r as usize]
+    T::of(banks).regs.scalars[r as usize]
 }
 
 /// Run one scalar instruction at the tile's first element.
@@ -22,23 +22,19 @@ pub(crate) fn run_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>)
             let v = T::of(tile.inputs)[view as usize][at];
             set::<T>(banks, dst, v);
         }),
-        SInstr::Neg { dtype, dst, a } => with_dtype!(dtype, |T| {
-            let v = get::<T>(banks, a).neg();
-            set::<T>(banks, dst, v)
-        }),
-        SInstr::Convert { from, to, dst, a } => with_dtype!(from, |A| with_dtype!(to, |B| {
-            let v: B = oxla_ir::element::convert(get::<A>(banks, a));
-            set::<B>(banks, dst, v)
-        })),
-        SInstr::Binary {
-            op,
-            dtype,
-            dst,
-            a,
-            b,
-        } => with_dtype!(dtype, |T| {
-            let v = op.apply(get::<T>(banks, a), get::<T>(banks, b));
-            set::<T>(banks, dst, v)
-        }),
+        SInstr::Elementwise { dtype, dst, op } => match op {
+            Elementwise::Neg(a) => with_dtype!(dtype, |T| {
+                let v = get::<T>(banks, a).neg();
+                set::<T>(banks, dst, v)
+            }),
+            Elementwise::Convert { from, a } => with_dtype!(from, |A| with_dtype!(dtype, |B| {
+                let v: B = oxla_ir::element::convert(get::<A>(banks, a));
+                set::<B>(banks, dst, v)
+            })),
+            Elementwise::Binary(op, a, b) => with_dtype!(dtype, |T| {
+                let v = op.apply(get::<T>(banks, a), get::<T>(banks, b));
+                set::<T>(banks, dst, v)
+            }),
+        },
     }
 }

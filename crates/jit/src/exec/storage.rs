@@ -10,13 +10,18 @@ use oxla_ir::{ArrayElement, DType, Element, ElementFamily, PerElement, with_dtyp
 
 use crate::isa::RegisterFile;
 
-/// Registers and reduction state of one element type.
+/// The registers of one element type.
 #[derive(Default)]
-pub(crate) struct Bank<T> {
+pub(crate) struct Registers<T> {
     /// Tile registers.
     pub vectors: Vec<Vec<T>>,
     /// Scalar registers (constants first).
     pub scalars: Vec<T>,
+}
+
+/// The reductions' running state in one element type.
+#[derive(Default)]
+pub(crate) struct ReductionState<T> {
     /// Per reduction, per row of the current run: the lanes of the chunk being summed.
     pub lanes: Vec<Vec<[T; LANES]>>,
     /// Per reduction, per row of the current run: that row's finished chunk sums.
@@ -27,24 +32,35 @@ pub(crate) struct Bank<T> {
     pub sums: Vec<Vec<T>>,
 }
 
+/// Registers and reduction state of one element type.
+#[derive(Default)]
+pub(crate) struct Bank<T> {
+    pub regs: Registers<T>,
+    pub red: ReductionState<T>,
+}
+
 impl<T: ArrayElement> Bank<T> {
     fn new(vectors: u16, scalars: u16, reductions: usize, tile: usize) -> Bank<T> {
         Bank {
-            vectors: (0..vectors).map(|_| vec![T::ZERO; tile]).collect(),
-            scalars: vec![T::ZERO; scalars as usize],
-            lanes: vec![Vec::new(); reductions],
-            row_partials: vec![Vec::new(); reductions],
-            partials: vec![Vec::new(); reductions],
-            sums: vec![Vec::new(); reductions],
+            regs: Registers {
+                vectors: (0..vectors).map(|_| vec![T::ZERO; tile]).collect(),
+                scalars: vec![T::ZERO; scalars as usize],
+            },
+            red: ReductionState {
+                lanes: vec![Vec::new(); reductions],
+                row_partials: vec![Vec::new(); reductions],
+                partials: vec![Vec::new(); reductions],
+                sums: vec![Vec::new(); reductions],
+            },
         }
     }
 
     /// Free everything but the finished reduction results.
     fn keep_results_only(&mut self) {
-        self.vectors = Vec::new();
-        self.scalars = Vec::new();
-        self.lanes = Vec::new();
-        self.row_partials = Vec::new();
+        self.regs.vectors = Vec::new();
+        self.regs.scalars = Vec::new();
+        self.red.lanes = Vec::new();
+        self.red.row_partials = Vec::new();
     }
 }
 
@@ -67,8 +83,8 @@ pub(crate) fn new_banks(regs: &RegisterFile, reductions: usize, tile: usize) -> 
             Bank::new(regs.vectors[d], regs.scalars[d], reductions, tile));
     }
     for c in &regs.consts {
-        with_dtype!(c.dtype, |T| T::of_mut(&mut banks).scalars[c.reg as usize] =
-            T::from_c128(c.value));
+        with_dtype!(c.dtype, |T| T::of_mut(&mut banks).regs.scalars
+            [c.reg as usize] = T::from_c128(c.value));
     }
     banks
 }

@@ -24,7 +24,7 @@ use crate::exec::operands::{
 };
 use crate::exec::storage::{Banks, OutSlices};
 use crate::fusion::FusedKind;
-use crate::isa::{FusedOp, Program, VDst, VInstr};
+use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr};
 
 /// Run `program`'s vector instructions on one tile.
 pub(crate) fn run_vector(
@@ -102,12 +102,12 @@ macro_rules! with_dst {
     ($T:ty, $banks:expr, $outs:expr, $tile:expr, $dst:expr, |$out:ident, $ro:ident| $body:expr) => {{
         match $dst {
             VDst::Reg(r) => {
-                let slot = &mut <$T as ArrayElement>::of_mut($banks).vectors[r as usize];
+                let slot = &mut <$T as ArrayElement>::of_mut($banks).regs.vectors[r as usize];
                 let mut reg = std::mem::take(slot);
                 let $out = &mut reg[..$tile.len];
                 let $ro: &Banks = $banks;
                 $body;
-                <$T as ArrayElement>::of_mut($banks).vectors[r as usize] = reg;
+                <$T as ArrayElement>::of_mut($banks).regs.vectors[r as usize] = reg;
             }
             VDst::Out(o) => {
                 let $out = &mut <$T as ArrayElement>::of_mut($outs)[o as usize]
@@ -148,11 +148,21 @@ fn run_typed<T: ArrayElement>(
         // closures are not inlined reliably here (and would not inherit
         // `run_wide`'s target features), hence small inline functions
         match *instr {
-            VInstr::Binary { op, dst, a, b, .. } => {
-                with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    loops::binary(op, out, src::<T>(a, ro, tile), src::<T>(b, ro, tile))
-                })
-            }
+            VInstr::Elementwise { dst, op, .. } => match op {
+                Elementwise::Binary(op, a, b) => {
+                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        loops::binary(op, out, src::<T>(a, ro, tile), src::<T>(b, ro, tile))
+                    })
+                }
+                Elementwise::Neg(a) => with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    loops::neg(out, src::<T>(a, ro, tile))
+                }),
+                Elementwise::Convert { from, a } => {
+                    with_dtype!(from, |A| with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        loops::convert(out, src::<A>(a, ro, tile))
+                    }))
+                }
+            },
             // One arm per row of the fusion table; a pattern runs only in the
             // dtypes its row names (the others do not compile its loop).
             VInstr::Fused { dst, op, .. } => match op {
@@ -201,14 +211,6 @@ fn run_typed<T: ArrayElement>(
             },
             VInstr::FusedSum { red, op, .. } => {
                 fused_sum::<T>(red as usize, op, banks, cursors, tile)
-            }
-            VInstr::Neg { dst, a, .. } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                loops::neg(out, src::<T>(a, ro, tile))
-            }),
-            VInstr::Convert { from, dst, a, .. } => {
-                with_dtype!(from, |A| with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    loops::convert(out, src::<A>(a, ro, tile))
-                }))
             }
             VInstr::Gather {
                 view, stride, dst, ..

@@ -44,12 +44,14 @@ impl ReduceSpec {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Constant {
     pub dtype: DType,
+    /// Exact as a complex f64 pair for every dtype; converted when loaded.
     pub value: Complex64,
+    /// Its scalar register, below every program's temporaries.
     pub reg: u16,
 }
 
 /// The registers a kernel's programs use, per dtype, and its constants.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct RegisterFile {
     /// Constants, in the first scalar registers of their dtype.
     pub consts: Vec<Constant>,

@@ -231,6 +231,47 @@ pub(crate) enum VDst {
     Out(u16),
 }
 
+/// An elementwise operation on operands `A`: scalar registers in an
+/// [`SInstr`], tile operands in a [`VInstr`]. Its result has the
+/// instruction's dtype.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Elementwise<A> {
+    Neg(A),
+    /// Round the operand, of dtype `from`, to the instruction's dtype.
+    Convert {
+        from: DType,
+        a: A,
+    },
+    Binary(BinOp, A, A),
+}
+
+impl<A: Copy> Elementwise<A> {
+    /// The operands, in order.
+    pub fn operands(&self) -> SmallVec<[A; 2]> {
+        match *self {
+            Elementwise::Neg(a) | Elementwise::Convert { a, .. } => smallvec::smallvec![a],
+            Elementwise::Binary(_, a, b) => smallvec::smallvec![a, b],
+        }
+    }
+
+    /// The dtype of the operands of an instruction of `dtype`.
+    pub fn operand_dtype(&self, dtype: DType) -> DType {
+        match *self {
+            Elementwise::Convert { from, .. } => from,
+            Elementwise::Neg(_) | Elementwise::Binary(..) => dtype,
+        }
+    }
+
+    /// The same operation with operands translated by `f`.
+    pub fn try_map<B, E>(self, mut f: impl FnMut(A) -> Result<B, E>) -> Result<Elementwise<B>, E> {
+        Ok(match self {
+            Elementwise::Neg(a) => Elementwise::Neg(f(a)?),
+            Elementwise::Convert { from, a } => Elementwise::Convert { from, a: f(a)? },
+            Elementwise::Binary(op, a, b) => Elementwise::Binary(op, f(a)?, f(b)?),
+        })
+    }
+}
+
 /// Computed once per line of tiles, on scalar registers.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum SInstr {
@@ -239,23 +280,10 @@ pub(crate) enum SInstr {
         view: u32,
         dst: u16,
     },
-    Neg {
+    Elementwise {
         dtype: DType,
         dst: u16,
-        a: u16,
-    },
-    Convert {
-        from: DType,
-        to: DType,
-        dst: u16,
-        a: u16,
-    },
-    Binary {
-        op: BinOp,
-        dtype: DType,
-        dst: u16,
-        a: u16,
-        b: u16,
+        op: Elementwise<u16>,
     },
 }
 
@@ -269,23 +297,10 @@ pub(crate) enum VInstr {
         stride: i64,
         dst: u16,
     },
-    Neg {
+    Elementwise {
         dtype: DType,
         dst: VDst,
-        a: VSrc,
-    },
-    Convert {
-        from: DType,
-        to: DType,
-        dst: VDst,
-        a: VSrc,
-    },
-    Binary {
-        op: BinOp,
-        dtype: DType,
-        dst: VDst,
-        a: VSrc,
-        b: VSrc,
+        op: Elementwise<VSrc>,
     },
     /// A fused instruction (see [`FusedOp`]).
     Fused {
@@ -319,13 +334,11 @@ impl VInstr {
     pub fn dtype(&self) -> DType {
         match *self {
             VInstr::Gather { dtype, .. }
-            | VInstr::Neg { dtype, .. }
-            | VInstr::Binary { dtype, .. }
+            | VInstr::Elementwise { dtype, .. }
             | VInstr::Fused { dtype, .. }
             | VInstr::FusedSum { dtype, .. }
             | VInstr::Store { dtype, .. }
             | VInstr::Reduce { dtype, .. } => dtype,
-            VInstr::Convert { to, .. } => to,
         }
     }
 
@@ -333,7 +346,11 @@ impl VInstr {
     pub fn is_arithmetic(&self) -> bool {
         matches!(
             self,
-            VInstr::Binary { .. } | VInstr::Fused { .. } | VInstr::FusedSum { .. }
+            VInstr::Elementwise {
+                op: Elementwise::Binary(..),
+                ..
+            } | VInstr::Fused { .. }
+                | VInstr::FusedSum { .. }
         )
     }
 }

@@ -161,14 +161,8 @@ fn views_read(p: &Program) -> Vec<u32> {
         };
         match instr {
             VInstr::Gather { view, .. } => views.push(*view),
-            VInstr::Neg { a, .. }
-            | VInstr::Convert { a, .. }
-            | VInstr::Store { a, .. }
-            | VInstr::Reduce { a, .. } => input(a),
-            VInstr::Binary { a, b, .. } => {
-                input(a);
-                input(b);
-            }
+            VInstr::Store { a, .. } | VInstr::Reduce { a, .. } => input(a),
+            VInstr::Elementwise { op, .. } => op.operands().iter().for_each(input),
             VInstr::Fused { op, .. } | VInstr::FusedSum { op, .. } => {
                 op.vectors().iter().for_each(input);
             }
@@ -215,20 +209,12 @@ impl Check<'_> {
                 self.view(view, dtype)?;
                 self.scalar(dst, dtype)
             }
-            SInstr::Neg { dtype, dst, a } => {
-                self.scalar(dst, dtype)?;
-                self.scalar(a, dtype)
-            }
-            SInstr::Convert { from, to, dst, a } => {
-                self.scalar(dst, to)?;
-                self.scalar(a, from)
-            }
-            SInstr::Binary {
-                dtype, dst, a, b, ..
-            } => {
-                self.scalar(dst, dtype)?;
-                self.scalar(a, dtype)?;
-                self.scalar(b, dtype)
+            SInstr::Elementwise { dtype, dst, op } => {
+                let from = op.operand_dtype(dtype);
+                op.operands()
+                    .iter()
+                    .try_for_each(|&a| self.scalar(a, from))?;
+                self.scalar(dst, dtype)
             }
         }
     }
@@ -247,16 +233,14 @@ impl Check<'_> {
                 }
                 self.vector(dst, dtype)
             }
-            VInstr::Neg { dtype, dst, a } => self.dst(dst, dtype, &[a]),
-            VInstr::Convert { from, to, dst, a } => {
-                self.src(a, from)?;
+            VInstr::Elementwise { dtype, dst, op } => {
+                let from = op.operand_dtype(dtype);
+                let operands = op.operands();
+                operands.iter().try_for_each(|&a| self.src(a, from))?;
                 // an operand of another dtype lives in another bank
-                let same_bank: &[VSrc] = if from == to { &[a] } else { &[] };
-                self.dst(dst, to, same_bank)
+                let same_bank: &[VSrc] = if from == dtype { &operands } else { &[] };
+                self.dst(dst, dtype, same_bank)
             }
-            VInstr::Binary {
-                dtype, dst, a, b, ..
-            } => self.dst(dst, dtype, &[a, b]),
             VInstr::Fused { dtype, dst, op } => {
                 self.fused(dtype, &op)?;
                 self.dst(dst, dtype, &op.vectors())
