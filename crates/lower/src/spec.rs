@@ -134,7 +134,7 @@ pub enum AxisSpacing {
 /// The validated arguments of one `gradient` call: for each output, its
 /// axis and spacing, and the edge order.
 ///
-/// All of the argument errors of `docs/gradient-spec.md` are raised here, in NumPy's order
+/// All of the SPEC's argument errors are raised here, in NumPy's order
 /// (axes, spacing count and shapes, edge order, axis lengths), so that
 /// lowering never fails on user input.
 ///
