@@ -8,7 +8,7 @@ use oxla_lower::GradientError;
 /// Anything an oxla call can fail with.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// Invalid `gradient` arguments (one variant per row of the SPEC).
+    /// Invalid `gradient` arguments (one variant per error row of docs/gradient-spec.md).
     #[error(transparent)]
     Gradient(#[from] GradientError),
     /// A graph could not be built or evaluated.

@@ -49,7 +49,9 @@ pub use oxla_autodiff::{
     AutodiffError, LinearTranspose, Pullback, Role, grad, grad_wrt, jvp, linear_transpose,
     value_and_grad, vjp, vjp_wrt,
 };
-pub use oxla_ir::{ArrayElement, ArrayValue, DType, Element, HostArray, IrError, Tensor};
+pub use oxla_ir::{
+    ArrayElement, ArrayValue, DType, Element, HostArray, IrError, SplitMix64, Tensor,
+};
 pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, pool, release_cached_memory};
 pub use oxla_jit::{Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads};
 pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};

@@ -22,7 +22,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use autodiff_common::{
-    DotProduct, LinearFn, Rng, dot_product, dot_product_with, fixed_sample, grad_case, lit,
+    DotProduct, LinearFn, Rng, UniformValues, dot_product, dot_product_with, fixed_sample,
+    grad_case, lit,
 };
 use oxla::{DType, Tensor};
 use proptest::prelude::*;

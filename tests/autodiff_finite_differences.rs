@@ -21,7 +21,7 @@
 
 mod autodiff_common;
 
-use autodiff_common::{Rng, f64s, lit};
+use autodiff_common::{Rng, UniformValues, f64s, lit};
 use oxla::{Axes, DType, Spacing, Tensor};
 
 /// Central-difference step, relative to the grid spacing (about 1).

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! One test per error row of the SPEC table (`/work/shared/SPEC-gradient.md`):
+//! One test per error row of `docs/gradient-spec.md`:
 //! each asserts the exact `GradientError` variant and fields and that the
 //! message carries NumPy's wording. The calls mirror NumPy's own
 //! `TestGradient` where it has them (`test_args`, `test_badargs`,
@@ -279,7 +279,7 @@ fn repeated_axis() {
 #[test]
 fn invalid_edge_order() {
     // NumPy: 'edge_order' greater than 2 not supported (it quietly accepts 0
-    // and negative values; the SPEC rejects them)
+    // and negative values; the specification rejects them)
     for order in [0, 3, -1, 4, i64::MIN, i64::MAX] {
         let e = fails(&zeros(&[5]), &[], Axes::All, order, EDGE_ORDER);
         assert_eq!(e, GradientError::InvalidEdgeOrder(order));

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! Properties of `oxla::numpy::gradient`.
 //!
-//! - Exactness (SPEC "Formulas"): `edge_order=1` reproduces the slope of
+//! - Exactness (`docs/gradient-spec.md`, "Formulas"): `edge_order=1` reproduces the slope of
 //!   linear data and `edge_order=2` the derivative of quadratic data, on any
 //!   grid: random non-uniform strictly increasing coordinates, Python-float
 //!   steps and 0-d steps, on random shapes up to 4-d and random axis subsets
@@ -14,7 +14,7 @@
 //!   spacing lists of any length, rank and dtype, edge orders -2..=4) never
 //!   panic. The call returns `Ok` (and then evaluates `Ok`, with one output
 //!   per axis shaped and typed like `f`) or a typed `GradientError`, and which
-//!   one is decided by an independent model of the SPEC's rules and NumPy's
+//!   one is decided by an independent model of the specification's rules and NumPy's
 //!   order of checks.
 
 mod common;
@@ -418,7 +418,7 @@ fn random_call() -> impl Strategy<Value = (RandomArray, Vec<RandomSpacing>, Axes
     })
 }
 
-/// The SPEC's validation rules, in NumPy's order: axes (bounds, then
+/// The specification's validation rules, in NumPy's order: axes (bounds, then
 /// repeats), the spacing count, each spacing in order, `edge_order`, then the
 /// axis lengths in call order. `Ok` holds the number of outputs.
 fn model(

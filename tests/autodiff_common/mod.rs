@@ -14,38 +14,18 @@ use oxla_ir::ndarray::{ArrayD, IxDyn};
 use oxla_ir::num_complex::Complex64;
 use proptest::prelude::*;
 
-/// SplitMix64: a tiny deterministic generator, so that proptest only picks
-/// the structure of a case and a seed, and every array is reproducible from it.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+/// The project's seeded generator: proptest only picks the structure of a
+/// case and a seed, and every array is reproducible from it.
+pub use oxla_ir::SplitMix64 as Rng;
 
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)`.
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
+/// Vectors of test data from a [`Rng`].
+pub trait UniformValues {
     /// `n` values uniform in `[-1, 1)`.
-    pub fn values(&mut self, n: usize) -> Vec<f64> {
+    fn values(&mut self, n: usize) -> Vec<f64>;
+}
+
+impl UniformValues for Rng {
+    fn values(&mut self, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.uniform(-1.0, 1.0)).collect()
     }
 }

@@ -531,7 +531,7 @@ def random_suite():
 
 
 def combo_cases(s, rng):
-    """Random data with the spacing/data dtype pairs the SPEC singles out:
+    """Random data with the spacing/data dtype pairs docs/gradient-spec.md singles out:
     f32 coordinates with f64 data, f64 coordinates with f32/f16 data, and
     per-axis mixes of Python floats, 0-d arrays and coordinates."""
     pairs = [

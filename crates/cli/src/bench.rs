@@ -245,7 +245,6 @@ pub fn run(
 /// case up leaves no array of another dtype behind (in the buffer pool) to
 /// inflate the peak memory of a `--no-floor` run.
 fn field(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor, Error> {
-    let n: usize = shape.iter().product();
     let value = |i: usize| {
         let x = (i as u64)
             .wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -253,28 +252,27 @@ fn field(shape: &[usize], dtype: DType, seed: u64) -> Result<Tensor, Error> {
         ((i as f64) * 1e-3).sin() + (x >> 40) as f64 * 1e-8
     };
     match dtype {
-        DType::F32 => host_tensor(shape, (0..n).map(|i| value(i) as f32).collect()),
-        DType::F64 => host_tensor(shape, (0..n).map(value).collect()),
+        DType::F32 => host_tensor(shape, |i| value(i) as f32),
+        DType::F64 => host_tensor(shape, value),
         _ => {
-            let f64_field: Vec<f64> = (0..n).map(value).collect();
-            let converted = host_tensor(shape, f64_field)?.convert(dtype)?;
+            let converted = host_tensor(shape, value)?.convert(dtype)?;
             Ok(Tensor::literal(oxla::eval(&[converted])?.remove(0)))
         }
     }
 }
 
-/// A literal tensor of `shape` holding `data`.
-fn host_tensor<T>(shape: &[usize], data: Vec<T>) -> Result<Tensor, Error>
+/// A literal tensor of `shape` whose element `i`, in row-major order, is `value(i)`.
+fn host_tensor<T: Clone + Default>(
+    shape: &[usize],
+    value: impl Fn(usize) -> T,
+) -> Result<Tensor, Error>
 where
     oxla::ndarray::ArrayD<T>: Into<oxla::HostArray>,
 {
-    let array =
-        oxla::ndarray::ArrayD::from_shape_vec(oxla::ndarray::IxDyn(shape), data).map_err(|e| {
-            Error::Ir(oxla::IrError::InvalidParams {
-                op: "bench",
-                reason: e.to_string(),
-            })
-        })?;
+    let mut array = oxla::ndarray::ArrayD::from_elem(oxla::ndarray::IxDyn(shape), T::default());
+    for (i, x) in array.iter_mut().enumerate() {
+        *x = value(i);
+    }
     Ok(Tensor::from_host(array)?)
 }
 

@@ -25,7 +25,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ndarray::{Array1, Array2, IxDyn};
-use oxla::{ArrayValue, Axes, DType, IrError, PlanSummary, Spacing, Tensor};
+use oxla::{ArrayValue, Axes, DType, PlanSummary, Spacing, SplitMix64, Tensor};
 
 use crate::error::CliError;
 
@@ -106,11 +106,7 @@ fn errors_on_grid(n: usize, edge_order: i64) -> Result<Errors, CliError> {
     )?;
     let values = oxla::eval(&outputs)?;
     let (Some(dy), Some(dx)) = (values.first(), values.get(1)) else {
-        return Err(oxla::IrError::Composite {
-            name: "gradient",
-            reason: "expected two outputs".into(),
-        }
-        .into());
+        return Err(unexpected("gradient returned fewer than two outputs"));
     };
     let dy = dy.as_array::<f64>()?;
     let dx = dx.as_array::<f64>()?;
@@ -230,31 +226,32 @@ fn clean_field(y: f64, x: f64) -> f64 {
 }
 
 /// Deterministic pseudo-noise: uniform with mean 0 and standard deviation
-/// `std`, from a hash of `index` (splitmix64).
+/// `std`, from the first draw of the generator seeded with `index`.
 fn pseudo_noise(index: u64, std: f64) -> f64 {
-    let mut z = index.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    // 53 random bits -> [0, 1) -> [-1, 1); a uniform on [-1, 1) has std 1/sqrt(3).
-    let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
+    // [0, 1) -> [-1, 1); a uniform on [-1, 1) has std 1/sqrt(3).
+    let unit = SplitMix64::new(index).unit();
     (2.0 * unit - 1.0) * 3f64.sqrt() * std
 }
 
 /// An error for a result that does not have the expected form.
-fn unexpected(reason: &str) -> IrError {
-    IrError::InvalidParams {
-        op: "demo",
-        reason: reason.into(),
+fn unexpected(reason: &str) -> CliError {
+    CliError::Unexpected(reason.into())
+}
+
+/// The single tensor of a one-element result.
+fn only(xs: &[Tensor]) -> Result<&Tensor, CliError> {
+    match xs {
+        [x] => Ok(x),
+        _ => Err(unexpected("expected one tensor")),
     }
 }
 
-/// The single tensor a one-argument closure is traced with.
-fn only(xs: &[Tensor]) -> Result<&Tensor, oxla::Error> {
-    match xs {
-        [x] => Ok(x),
-        _ => Err(unexpected("expected one argument").into()),
-    }
+/// `f` of each argument a closure is traced with (the demo traces with one).
+fn each(
+    xs: &[Tensor],
+    f: impl Fn(&Tensor) -> Result<Tensor, oxla::Error>,
+) -> Result<Vec<Tensor>, oxla::Error> {
+    xs.iter().map(f).collect()
 }
 
 /// `sum(t * t)` over every axis: a 0-d tensor.
@@ -264,7 +261,8 @@ fn sum_of_squares(t: &Tensor) -> Result<Tensor, oxla::Error> {
 }
 
 /// `sum(|grad u|^2)`: the squares of `gradient` along every axis, summed
-/// (the demo's regularizer and the `value-and-grad` bench cases' loss).
+/// (the demo's regularizer and the `value-and-grad` bench cases' loss); 0
+/// for a 0-d `u`, which has no axes.
 pub(crate) fn smoothness(u: &Tensor) -> Result<Tensor, oxla::Error> {
     let mut total: Option<Tensor> = None;
     for d in oxla::numpy::gradient(u, &[], Axes::All, 1)? {
@@ -274,7 +272,7 @@ pub(crate) fn smoothness(u: &Tensor) -> Result<Tensor, oxla::Error> {
             None => s,
         });
     }
-    total.ok_or_else(|| unexpected("gradient returned no axes").into())
+    Ok(total.unwrap_or_else(|| Tensor::scalar(u.dtype(), 0.0)))
 }
 
 /// `c * t`, with `c` broadcast to the shape of `t`.
@@ -294,7 +292,7 @@ fn scalar_value(v: &ArrayValue) -> Result<f64, CliError> {
     v.as_array::<f64>()?
         .first()
         .copied()
-        .ok_or_else(|| unexpected("expected a 0-d result").into())
+        .ok_or_else(|| unexpected("expected a 0-d result"))
 }
 
 /// `|a - b| / |b|` in the Euclidean norm.
@@ -348,7 +346,7 @@ fn autodiff_denoising(out: &mut dyn Write) -> Result<(), CliError> {
     let start = Instant::now();
     for step in 0..=STEPS {
         let (loss, grads) = oxla::value_and_grad(
-            |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![denoising_loss(only(xs)?, &y, LAMBDA)?]),
+            |xs: &[Tensor]| each(xs, |x| denoising_loss(x, &y, LAMBDA)),
             std::slice::from_ref(&u),
         )?;
         let loss_value = if step < STEPS {
@@ -371,7 +369,7 @@ fn autodiff_denoising(out: &mut dyn Write) -> Result<(), CliError> {
     let spent = start.elapsed();
     let (first, last) = match (losses.first(), losses.last()) {
         (Some(&f), Some(&l)) => (f, l),
-        _ => return Err(unexpected("no steps were taken").into()),
+        _ => return Err(unexpected("no steps were taken")),
     };
     let monotone = losses.windows(2).all(|w| w[1] < w[0]);
     writeln!(
@@ -401,7 +399,7 @@ fn autodiff_denoising(out: &mut dyn Write) -> Result<(), CliError> {
     let (i, j) = (n / 3, n / 2);
     let eps = 1e-3;
     let grads = oxla::grad(
-        |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
+        |xs: &[Tensor]| each(xs, smoothness),
         std::slice::from_ref(&y),
     )?;
     let [g]: [ArrayValue; 1] = oxla::eval(&grads)?
@@ -458,7 +456,7 @@ fn fusion(out: &mut dyn Write) -> Result<(), CliError> {
         "value_and_grad of sum(|gradient(f)|^2): the loss and its gradient with respect to f"
     )?;
     let (loss, grads) = oxla::value_and_grad(
-        |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
+        |xs: &[Tensor]| each(xs, smoothness),
         std::slice::from_ref(&f),
     )?;
     let mut outputs = vec![loss];
@@ -560,11 +558,7 @@ mod tests {
         let mut estimate = 0.0;
         for _ in 0..300 {
             let t = Tensor::from_host(v.clone().into_dyn()).unwrap();
-            let g = oxla::grad(
-                |xs: &[Tensor]| Ok::<_, oxla::Error>(vec![smoothness(only(xs)?)?]),
-                &[t],
-            )
-            .unwrap();
+            let g = oxla::grad(|xs: &[Tensor]| each(xs, smoothness), &[t]).unwrap();
             let w = oxla::eval(&g)
                 .unwrap()
                 .remove(0)

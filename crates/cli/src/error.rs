@@ -33,7 +33,7 @@ pub enum CliError {
         /// The library's reason.
         source: Box<oxla::IrError>,
     },
-    /// `gradient` rejected its arguments (one of the SPEC's error rows), or
+    /// `gradient` rejected its arguments (an error row of docs/gradient-spec.md), or
     /// evaluation failed.
     #[error("gradient of {} (shape {shape}): {source}{context}", input.display())]
     Gradient {
@@ -83,6 +83,10 @@ pub enum CliError {
     /// The library failed while running a benchmark.
     #[error("bench: {0}")]
     Bench(Box<oxla::Error>),
+    /// A library result did not have the form the demo expects: a bug in
+    /// oxla or in the demo, never in the user's input.
+    #[error("demo: unexpected result: {0}")]
+    Unexpected(String),
     /// Writing the report to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(#[from] io::Error),

@@ -252,7 +252,7 @@ fn complex_coordinates() {
     );
 }
 
-// ---- the SPEC's argument errors ----
+// ---- the argument errors of docs/gradient-spec.md ----
 
 #[test]
 fn axis_out_of_range() {

@@ -36,8 +36,10 @@ mod graph;
 mod infer;
 mod interpret;
 mod op;
+mod per_dtype;
 pub mod pool;
 pub mod reduce;
+mod rng;
 mod tensor;
 mod value;
 
@@ -48,7 +50,9 @@ pub use error::IrError;
 pub use graph::{Graph, replace_nodes, substitute};
 pub use interpret::{Bindings, evaluate};
 pub use op::{Op, OpKind, ParamId, Widths};
+pub use per_dtype::{ElementFamily, PerDType, PerElement};
 pub use pool::{cached_memory_bytes, release_cached_memory};
+pub use rng::SplitMix64;
 pub use tensor::{NodeKey, Tensor};
 pub use value::{ArrayElement, ArrayValue, HostArray};
 

@@ -1,10 +1,12 @@
 //! Concrete arrays: [`ArrayValue`] (the five computing dtypes) and
-//! [`HostArray`] (everything NumPy can hand us, before the SPEC's entry rules).
+//! [`HostArray`] (everything NumPy can hand us, before the entry rules of
+//! `docs/gradient-spec.md`: integers become f64, booleans are rejected).
 
 use half::f16;
 use ndarray::{ArrayD, IxDyn};
 use num_complex::{Complex32, Complex64};
 
+use crate::per_dtype::{ElementFamily, PerElement};
 use crate::{DType, Element, IrError, Shape};
 
 /// A concrete array in one of the computing dtypes. Every value oxla builds
@@ -106,10 +108,14 @@ pub trait ArrayElement: Element {
     fn view(v: &ArrayValue) -> Option<&ArrayD<Self>>;
     /// Take the array out of `v` (leaving an empty array) if it has this element type.
     fn take(v: &mut ArrayValue) -> Option<ArrayD<Self>>;
+    /// This element type's value in a [`PerElement`].
+    fn of<F: ElementFamily>(p: &PerElement<F>) -> &F::Of<Self>;
+    /// This element type's value in a [`PerElement`], mutably.
+    fn of_mut<F: ElementFamily>(p: &mut PerElement<F>) -> &mut F::Of<Self>;
 }
 
 macro_rules! array_element {
-    ($t:ty, $variant:ident) => {
+    ($t:ty, $variant:ident, $field:ident) => {
         impl ArrayElement for $t {
             fn wrap(a: ArrayD<Self>) -> ArrayValue {
                 ArrayValue::from(a)
@@ -126,6 +132,12 @@ macro_rules! array_element {
                     _ => None,
                 }
             }
+            fn of<F: ElementFamily>(p: &PerElement<F>) -> &F::Of<Self> {
+                &p.$field
+            }
+            fn of_mut<F: ElementFamily>(p: &mut PerElement<F>) -> &mut F::Of<Self> {
+                &mut p.$field
+            }
         }
         impl From<ArrayD<$t>> for ArrayValue {
             fn from(a: ArrayD<$t>) -> Self {
@@ -135,11 +147,11 @@ macro_rules! array_element {
     };
 }
 
-array_element!(f16, F16);
-array_element!(f32, F32);
-array_element!(f64, F64);
-array_element!(Complex32, C64);
-array_element!(Complex64, C128);
+array_element!(f16, F16, f16);
+array_element!(f32, F32, f32);
+array_element!(f64, F64, f64);
+array_element!(Complex32, C64, c64);
+array_element!(Complex64, C128, c128);
 
 /// An array with no elements and no allocation.
 fn empty<T>() -> ArrayD<T> {

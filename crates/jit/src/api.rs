@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use oxla_ir::{ArrayValue, IrError, Tensor, replace_nodes};
 
 use crate::JitError;
+use crate::executable::Executable;
 use crate::key::{GraphKey, graph_key};
-use crate::plan::Executable;
 
 /// Compiled plans of [`eval`], by graph structure. Bounded: cleared when full.
 const EVAL_CACHE_ENTRIES: usize = 256;

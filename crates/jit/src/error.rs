@@ -1,4 +1,8 @@
-//! The one error type of `oxla-jit`.
+//! The one error type of `oxla-jit`, and its policy for bugs in itself:
+//! [`internal!`] builds a [`JitError::Internal`] wherever the jit finds one
+//! (compiling, or once per kernel run); the executor's per-tile code finds
+//! none, because validation proved its invariants, and calls
+//! [`unvalidated`] on the match arms validation rules out.
 
 use oxla_ir::{DType, IrError};
 
@@ -35,4 +39,27 @@ pub enum JitError {
     /// An invariant of the planner or executor broke: a bug in oxla.
     #[error("internal error in the jit (please report): {0}")]
     Internal(String),
+}
+
+/// A [`JitError::Internal`] saying what broke: the one way the jit reports
+/// a bug in itself (see the crate docs, "Internal errors").
+///
+/// ```ignore
+/// return Err(internal!("reduce root {} is not a reduce_sum", i));
+/// ```
+macro_rules! internal {
+    ($($what:tt)+) => {
+        $crate::error::JitError::Internal(format!($($what)+))
+    };
+}
+pub(crate) use internal;
+
+/// The executor met what validation (`FusedKernel::validate`) rules out:
+/// validation has a bug. Panics: the executor returns no errors per tile,
+/// and a wrong result must not pass silently.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn unvalidated(what: &str) -> ! {
+    panic!("internal error in the jit (please report): {what}, which validation refuses")
 }

@@ -5,36 +5,16 @@
 use std::collections::HashMap;
 
 use oxla_ir::num_complex::Complex64;
-use oxla_ir::{DType, Element, NodeKey, Op, Tensor};
+use oxla_ir::{DType, NodeKey, Op, Tensor};
 use smallvec::SmallVec;
 
-use crate::JitError;
+use crate::error::{JitError, internal};
+use crate::fusion::{MAX_DEPTH, MAX_VIEWS_PER_NODE};
+use crate::isa::{BinOp, View};
 use crate::view::{IndexMap, Interval, Mask};
 
 /// Index of a node in a [`KExpr`].
 pub(crate) type KId = u32;
-
-/// A binary elementwise op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum BinOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-impl BinOp {
-    /// `x op y` with the interpreter's element arithmetic (tile loops
-    /// hoist this match out of their inner loop instead).
-    pub fn apply<T: oxla_ir::Element>(self, x: T, y: T) -> T {
-        match self {
-            BinOp::Add => x.add(y),
-            BinOp::Sub => x.sub(y),
-            BinOp::Mul => x.mul(y),
-            BinOp::Div => x.div(y),
-        }
-    }
-}
 
 /// A kernel expression node.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,18 +35,11 @@ pub(crate) enum KOp {
     },
 }
 
+/// A node of a [`KExpr`]: what it computes, and the dtype of its value.
 #[derive(Clone, Debug)]
 pub(crate) struct KNode {
     pub op: KOp,
     pub dtype: DType,
-}
-
-/// A load's address: `offset + sum(strides[j] * it[j])` into buffer `buffer`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct View {
-    pub buffer: usize,
-    pub offset: i64,
-    pub strides: SmallVec<[i64; 4]>,
 }
 
 /// The shared expression DAG of a kernel's roots.
@@ -91,12 +64,6 @@ impl From<JitError> for Replan {
         Replan::Fatal(e)
     }
 }
-
-/// A computed node reached through more distinct views than this is
-/// materialized instead of recomputed (stencils of stencils multiply).
-const MAX_VIEWS_PER_NODE: usize = 16;
-/// Expressions deeper than this are cut by materializing a node.
-const MAX_DEPTH: usize = 400;
 
 /// Builds a [`KExpr`] for roots sharing one iteration space.
 pub(crate) struct Builder<'a> {
@@ -163,7 +130,7 @@ impl<'a> Builder<'a> {
         loop {
             let top = stack
                 .last_mut()
-                .ok_or_else(|| internal("empty build stack"))?;
+                .ok_or_else(|| internal!("empty build stack"))?;
             if top.done.len() < top.children.len() {
                 let (child, child_map) = top.children[top.done.len()].clone();
                 let depth = top.depth + 1;
@@ -173,7 +140,7 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
-            let frame = stack.pop().ok_or_else(|| internal("empty build stack"))?;
+            let frame = stack.pop().ok_or_else(|| internal!("empty build stack"))?;
             let id = self.finish(*frame);
             match stack.last_mut() {
                 Some(parent) => parent.done.push(id),
@@ -210,7 +177,7 @@ impl<'a> Builder<'a> {
             t.inputs()
                 .first()
                 .cloned()
-                .ok_or_else(|| internal("operand missing"))
+                .ok_or_else(|| internal!("{} has no operand", t.op().name()))
         };
         let (children, combine): (SmallVec<[(Tensor, IndexMap); 2]>, Combine) = match t.op() {
             Op::Literal(v) if v.len() == 1 && v.shape().is_empty() => {
@@ -240,7 +207,7 @@ impl<'a> Builder<'a> {
             Op::Pad { lo, interior, .. } => {
                 if interior.iter().any(|&i| i != 0) {
                     return Err(
-                        internal("interior padding is run by the interpreter, not fused").into(),
+                        internal!("interior padding is run by the interpreter, not fused").into(),
                     );
                 }
                 let value = (t.inputs()[1].clone(), IndexMap(SmallVec::new()));
@@ -273,18 +240,15 @@ impl<'a> Builder<'a> {
                         let buffer = *self
                             .buffers
                             .get(&operand.key())
-                            .ok_or_else(|| internal("reshape operand is not materialized"))?;
+                            .ok_or_else(|| internal!("reshape operand is not materialized"))?;
                         let id = self.load(buffer, &map, t.shape(), t.dtype());
                         return Ok(Visit::Done(id));
                     }
                 }
             }
             Op::Parameter { .. } | Op::Literal(_) | Op::ReduceSum { .. } | Op::Composite(_) => {
-                let what = format!(
-                    "{} should be a buffer or lowered before fusion",
-                    t.op().name()
-                );
-                return Err(internal(&what).into());
+                let what = t.op().name();
+                return Err(internal!("{what} should be a buffer or lowered before fusion").into());
             }
         };
         Ok(Visit::Expand(Box::new(Frame {
@@ -348,15 +312,4 @@ struct Frame {
     children: SmallVec<[(Tensor, IndexMap); 2]>,
     combine: Combine,
     done: SmallVec<[KId; 2]>,
-}
-
-pub(crate) fn internal(what: &str) -> JitError {
-    JitError::Internal(what.to_string())
-}
-
-/// True if adding the constant `c` of `dtype` changes no bit of any value:
-/// `-0.0` in every component (a real constant's imaginary part is unused).
-pub(crate) fn is_additive_identity(c: Complex64, dtype: DType) -> bool {
-    let neg_zero = f64::NEG_ZERO.to_bits();
-    c.re.to_bits() == neg_zero && (!dtype.is_complex() || c.im.to_bits() == neg_zero)
 }

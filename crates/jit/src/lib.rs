@@ -8,20 +8,23 @@
 //!   movement ops never materialize: a movement op becomes a *view* on the
 //!   loads below it (an offset and one stride per iteration axis, as
 //!   tinygrad's views) and a pad becomes a select on an interval mask.
-//!   Buffers are made only where needed (outputs, reductions, non-view
-//!   reshapes, small broadcast operands, nodes reached through too many
-//!   views). Roots of the same level and shape share a kernel, so all axes of
+//!   Buffers are made only where the fusion table (`fusion`) says so
+//!   (outputs, reductions, non-view reshapes, small broadcast operands,
+//!   interpreted pads) or a kernel reaches a node through too many views.
+//!   Roots of the same level and shape share a kernel, so all axes of
 //!   `gradient`, or a loss and its gradient, come out of one pass.
-//! - **regions** (`kernel`): the iteration space is cut at every mask
+//! - **building** (`build`): the iteration space is cut at every mask
 //!   boundary; in each box every pad is fully valid or fully padding, so its
-//!   program (`program`) has no bounds checks or branches, and the `-0.0`
-//!   padding of `gradient`'s assembly folds away exactly.
+//!   program has no bounds checks or branches, and the `-0.0` padding of
+//!   `gradient`'s assembly folds away exactly. Each box's expression is
+//!   specialized, fused (the fusion table's patterns) and emitted as
+//!   instructions of the instruction set (`isa`), validated once.
 //! - **execution** (`exec`): each box runs along the innermost axis in tiles
-//!   of [`TILE_BYTES`] per register, one instruction (primitive) at a time
-//!   over slices (boxes at most `NARROW` wide, the edges of a stencil, run
-//!   their tiles down the rows instead); contiguous loads are read in place,
-//!   values uniform along a row segment are scalars computed once for it.
-//!   Rayon runs fixed work items (independent of the thread count), and
+//!   of [`TILE_BYTES`] per register, one instruction at a time over slices
+//!   (boxes at most `NARROW` wide, the edges of a stencil, run their tiles
+//!   down the rows instead); contiguous loads are read in place, values
+//!   uniform along a row segment are scalars computed once for it. Rayon
+//!   runs fixed work items (independent of the thread count), and
 //!   reductions follow `oxla_ir::reduce`'s single order.
 //!
 //! Per element, a kernel performs the same [`oxla_ir::Element`] operations
@@ -40,21 +43,30 @@
 //! assert!(fused[0].bit_eq(&reference[0]));
 //! # let _ = args;
 //! ```
+//!
+//! # Internal errors
+//!
+//! A bug in the jit found while compiling is a [`JitError::Internal`] (made
+//! with the crate's `internal!` macro), never a panic. Compilation ends by
+//! validating every kernel, so the executor runs without per-tile checks;
+//! the few states validation rules out are unreachable, and panic if met.
 
 mod api;
+mod build;
 mod error;
 mod exec;
-mod kernel;
+mod executable;
+mod fusion;
+mod isa;
 mod kexpr;
 mod key;
 mod lowering;
 mod plan;
-mod program;
 mod summary;
 mod view;
 
 pub use api::{Jit, compile, eval, jit, threads};
 pub use error::JitError;
-pub use exec::kernel::{TILE, TILE_BYTES};
-pub use plan::Executable;
+pub use executable::Executable;
+pub use isa::{TILE, TILE_BYTES};
 pub use summary::{KernelSummary, PlanSummary};

@@ -1,18 +1,12 @@
 //! The planner: which nodes become buffers, and which kernels compute them.
 //!
 //! Producers fuse into their consumers; a node is *materialized* (gets a
-//! buffer) only when it must be:
-//!
-//! - it is an output, a `reduce_sum` (a reduction ends a kernel), or a leaf
-//!   array (argument or constant);
-//! - it is the operand of a reshape that is not a view (anything beyond
-//!   adding or removing unit axes), or of a pad with interior padding (run by
-//!   the reference interpreter, which is exact by definition);
-//! - it is a computed array broadcast at least 8-fold (the coefficient
-//!   arrays of coordinate spacing): computing it once is cheaper than in
-//!   every element of its consumer;
-//! - it is reached through too many distinct views, or too deep: recomputing
-//!   it everywhere would multiply work (kernel building asks for it).
+//! buffer) only when it must be: it is an output or a leaf array
+//! (argument or constant), the fusion table's `node_role` asks for it (a
+//! reduction ends a kernel; a non-view reshape, an interpreted pad or a
+//! small array broadcast many times over needs its operand in a buffer), or
+//! it is reached through too many distinct views, or too deep: recomputing
+//! it everywhere would multiply work (kernel building asks for it).
 //!
 //! Materialized nodes get a level (one more than the deepest buffer their
 //! fused expression reads). Roots of the same level and iteration shape are
@@ -20,55 +14,16 @@
 //! and its gradient) come out of one pass over `f`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
-use oxla_ir::{ArrayValue, DType, Graph, NodeKey, Op, Tensor};
+use oxla_ir::{Graph, NodeKey, Op, Tensor};
 
-use crate::JitError;
-use crate::kernel::{FusedKernel, KernelRoot};
+use crate::build::{KernelRoot, compile_kernel};
+use crate::error::{JitError, internal};
+use crate::executable::{Executable, Step};
+use crate::fusion::{NodeRole, node_role};
 use crate::kexpr::Replan;
 use crate::key::is_argument;
 use crate::lowering::lower_composites;
-use crate::view::IndexMap;
-
-/// What a step of a plan does.
-#[derive(Debug)]
-pub(crate) enum Step {
-    /// A fused kernel.
-    Fused(Box<FusedKernel>),
-    /// One node through the reference interpreter (ops the fused path does not cover).
-    Interpret {
-        node: Tensor,
-        inputs: Vec<usize>,
-        out: usize,
-    },
-}
-
-/// A compiled computation: run it with [`Executable::run`].
-///
-/// Buffers are numbered: arguments first, then constants (array literals
-/// captured at compile time), then computed nodes.
-#[derive(Debug)]
-pub struct Executable {
-    /// Arguments are the first buffers.
-    pub(crate) arg_count: usize,
-    pub(crate) constants: Vec<Arc<ArrayValue>>,
-    pub(crate) steps: Vec<Step>,
-    /// After step `i`, the buffers no later step or output needs.
-    pub(crate) release: Vec<Vec<usize>>,
-    pub(crate) outputs: Vec<usize>,
-    pub(crate) buffer_types: Vec<(Vec<usize>, DType)>,
-}
-
-fn is_unit_axis_reshape(from: &[usize], to: &[usize]) -> bool {
-    IndexMap::identity(to.len())
-        .squeeze_reshape(from, to)
-        .is_some()
-}
-
-fn has_interior(t: &Tensor) -> bool {
-    matches!(t.op(), Op::Pad { interior, .. } if interior.iter().any(|&i| i != 0))
-}
 
 impl Executable {
     /// Compile `outputs`, whose parameters must all be among `args` (the
@@ -77,48 +32,38 @@ impl Executable {
     pub fn compile(outputs: &[Tensor], args: &[Tensor]) -> Result<Executable, JitError> {
         let lowered = lower_composites(outputs)?;
         let graph = Graph::new(&lowered);
-        let mut materialize: HashSet<NodeKey> = HashSet::new();
-        for o in &lowered {
-            if !is_argument(o) {
-                materialize.insert(o.key());
-            }
-        }
+        let mut materialize: HashSet<NodeKey> = lowered
+            .iter()
+            .filter(|o| !is_argument(o))
+            .map(Tensor::key)
+            .collect();
         for t in &graph.nodes {
-            match t.op() {
-                Op::ReduceSum { .. } => {
+            match node_role(t) {
+                NodeRole::Reduction => {
                     materialize.insert(t.key());
                 }
-                Op::Reshape { shape } if !is_unit_axis_reshape(t.inputs()[0].shape(), shape) => {
+                NodeRole::ReshapesBuffer | NodeRole::BroadcastsBuffer => {
                     materialize.insert(t.inputs()[0].key());
                 }
-                Op::BroadcastInDim { .. } => {
-                    let x = &t.inputs()[0];
-                    if !x.inputs().is_empty() && x.numel() >= 2 && t.numel() >= 8 * x.numel() {
-                        materialize.insert(x.key());
-                    }
+                NodeRole::Interpreted => {
+                    materialize.insert(t.key());
+                    materialize.extend(t.inputs().iter().map(Tensor::key));
                 }
-                _ => {}
-            }
-            if has_interior(t) {
-                materialize.insert(t.key());
-                materialize.extend(t.inputs().iter().map(Tensor::key));
+                NodeRole::Fused | NodeRole::Leaf => {}
             }
         }
-        loop {
+        let exe = loop {
             match plan(&graph, &lowered, args, &materialize)? {
-                Ok(exe) => return Ok(exe),
+                Ok(exe) => break exe,
                 Err(node) => {
                     if !materialize.insert(node.key()) {
-                        return Err(crate::kexpr::internal("replanning did not converge"));
+                        return Err(internal!("replanning did not converge"));
                     }
                 }
             }
-        }
-    }
-
-    /// The arguments' shapes and dtypes, in order.
-    pub fn arg_types(&self) -> &[(Vec<usize>, DType)] {
-        &self.buffer_types[..self.arg_count]
+        };
+        exe.validate()?;
+        Ok(exe)
     }
 }
 
@@ -211,7 +156,7 @@ fn plan(
     let mut buffer_types = Vec::new();
     for a in args {
         if a.parameter_id().is_none() {
-            return Err(crate::kexpr::internal("jit arguments must be parameters"));
+            return Err(internal!("jit arguments must be parameters"));
         }
         buffers.insert(a.key(), buffer_types.len());
         buffer_types.push((a.shape().to_vec(), a.dtype()));
@@ -259,7 +204,7 @@ fn plan(
         let buffer = buffer_types.len();
         buffers.insert(t.key(), buffer);
         buffer_types.push((t.shape().to_vec(), t.dtype()));
-        let (kind, root) = if has_interior(t) {
+        let (kind, root) = if node_role(t) == NodeRole::Interpreted {
             (
                 GroupKind::Interpret,
                 PlannedRoot::Interpret {
@@ -325,7 +270,7 @@ fn plan(
             }
         }
         if let GroupKind::Kernel { shape, .. } = group.kind {
-            match FusedKernel::compile(&shape, &kernel_roots, &buffers) {
+            match compile_kernel(&shape, &kernel_roots, &buffers) {
                 Ok(k) => steps.push(Step::Fused(Box::new(k))),
                 Err(Replan::Materialize(node)) => return Ok(Err(node)),
                 Err(Replan::Fatal(e)) => return Err(e),
@@ -336,11 +281,7 @@ fn plan(
     let first_computed = args.len() + constants.len();
     let mut last_read = vec![None; buffer_types.len()];
     for (s, step) in steps.iter().enumerate() {
-        let reads: Vec<usize> = match step {
-            Step::Fused(k) => k.reads.clone(),
-            Step::Interpret { inputs, .. } => inputs.clone(),
-        };
-        for b in reads {
+        for &b in step.reads() {
             last_read[b] = Some(s);
         }
     }

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::plan::{Executable, Step};
-use crate::program::{Program, VInstr};
+use crate::executable::{Executable, Step};
+use crate::isa::{Program, VInstr};
 
 /// One step of a plan, summarized.
 #[derive(Clone, Debug, PartialEq)]

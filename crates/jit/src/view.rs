@@ -183,6 +183,14 @@ impl IndexMap {
     }
 }
 
+/// True if reshaping `from` to `to` only adds or removes unit axes: then
+/// the reshape is a view, and fuses like any other movement op.
+pub(crate) fn is_view_reshape(from: &[usize], to: &[usize]) -> bool {
+    IndexMap::identity(to.len())
+        .squeeze_reshape(from, to)
+        .is_some()
+}
+
 fn div_ceil(a: i64, b: i64) -> i64 {
     a.div_euclid(b) + i64::from(a.rem_euclid(b) != 0)
 }

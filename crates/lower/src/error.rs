@@ -1,4 +1,5 @@
-//! Errors of `gradient`'s arguments: one variant per row of the SPEC table.
+//! Errors of `gradient`'s arguments: one variant per row of the
+//! error table of `docs/gradient-spec.md`.
 
 use oxla_ir::IrError;
 

@@ -3,7 +3,7 @@
 //! Its one op today is `numpy.gradient`:
 //!
 //! - [`GradientSpec`] takes NumPy's arguments ([`Spacing`] values, [`Axes`],
-//!   `edge_order`) and validates them once, raising every error of the SPEC as
+//!   `edge_order`) and validates them once, raising every error of `docs/gradient-spec.md` as
 //!   a [`GradientError`] before any node is built. It applies NumPy's rules:
 //!   one scalar for all axes, evenly spaced literal coordinates reduced to
 //!   their step, 0-d arrays as strong (promoting) steps.

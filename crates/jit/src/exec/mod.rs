@@ -1,16 +1,31 @@
-//! Running an [`Executable`]: its steps in order, buffers freed after their last reader.
+//! The executor: runs an [`Executable`]'s steps in order, buffers freed
+//! after their last reader. It only consumes the instruction set
+//! ([`crate::isa`]) and the fusion table; it checks nothing that
+//! validation proved.
+//!
+//! - [`driver`]: one kernel: inputs, outputs, work items, results.
+//! - [`rows`]: one work item: row cursor, runs, segments, tiles.
+//! - [`reduction`]: reduction state per row and the fold of item results.
+//! - [`vector`], [`scalar`]: a tile's instructions; [`operands`] binds
+//!   their operands; [`loops`] and [`chunks`] are the element loops.
+//! - [`storage`]: typed registers, inputs and outputs.
 
-pub(crate) mod bank;
-pub(crate) mod kernel;
-pub(crate) mod tile;
+pub(crate) mod chunks;
+pub(crate) mod driver;
+pub(crate) mod loops;
+pub(crate) mod operands;
+pub(crate) mod reduction;
+pub(crate) mod rows;
+pub(crate) mod scalar;
+pub(crate) mod storage;
 pub(crate) mod vector;
 
 use std::sync::Arc;
 
 use oxla_ir::{ArrayValue, Bindings, Tensor};
 
-use crate::JitError;
-use crate::plan::{Executable, Step};
+use crate::error::{JitError, internal};
+use crate::executable::{Executable, Step};
 
 impl Executable {
     /// Run on argument values (shapes and dtypes as compiled), returning the outputs.
@@ -48,7 +63,7 @@ impl Executable {
         for (step, release) in self.steps.iter().zip(&self.release) {
             match step {
                 Step::Fused(k) => {
-                    for (b, v) in kernel::run(k, &buffers)? {
+                    for (b, v) in driver::run_kernel(k, &buffers)? {
                         buffers[b] = Some(Arc::new(v));
                     }
                 }
@@ -57,9 +72,7 @@ impl Executable {
                         .iter()
                         .map(|&b| buffers[b].clone().map(Tensor::literal))
                         .collect::<Option<_>>()
-                        .ok_or_else(|| {
-                            crate::kexpr::internal("an interpreted node's input is missing")
-                        })?;
+                        .ok_or_else(|| internal!("an interpreted node's input is missing"))?;
                     let mut v =
                         oxla_ir::evaluate(&[node.with_inputs(&literals)?], &Bindings::new())?;
                     buffers[*out] = Some(v.remove(0));
@@ -77,7 +90,7 @@ impl Executable {
             } else {
                 buffers[b].clone()
             };
-            let v = shared.ok_or_else(|| crate::kexpr::internal("an output was not computed"))?;
+            let v = shared.ok_or_else(|| internal!("output buffer {b} was not computed"))?;
             values.push(Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()));
         }
         Ok(values)

@@ -5,7 +5,7 @@
 //! into the loop) matters as much as the loop. [`run_vector`] therefore
 //! dispatches on the program's arithmetic dtype once per tile and runs every
 //! instruction of that dtype in [`run_typed`], one function compiled for
-//! AVX2 when the CPU has it, with the element loops of [`tile`] inlined; an
+//! AVX2 when the CPU has it, with the loops of [`loops`] inlined; an
 //! instruction of another dtype goes through the same function for its own
 //! dtype, one instruction at a time. Either way every element gets the same
 //! IEEE operations, so results do not depend on the CPU or the path.
@@ -14,30 +14,33 @@
 //! every inlined loop keeps its own stack slots, and the frame overflowed
 //! the small stacks some callers run on.
 
-use oxla_ir::{DType, with_dtype};
+use oxla_ir::{ArrayElement, DType, with_dtype};
 
-use crate::exec::bank::{Banks, OutSlice, TileElem};
-use crate::exec::kernel::{
-    Fault, Tile, gather, reduce, scalar_reg, square_sum, src, store, vector_src,
+use crate::error::unvalidated;
+use crate::exec::chunks::ChunkCursor;
+use crate::exec::loops;
+use crate::exec::operands::{
+    Tile, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
 };
-use crate::exec::tile::{self, ChunkCursor};
-use crate::program::{Program, VDst, VInstr};
+use crate::exec::storage::{Banks, OutSlices};
+use crate::fusion::FusedKind;
+use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr};
 
 /// Run `program`'s vector instructions on one tile.
-pub(super) fn run_vector(
+pub(crate) fn run_vector(
     program: &Program,
     banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
+    outs: &mut OutSlices<'_>,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
+) {
     let Some(dtype) = program
         .arith_dtype
         .or_else(|| program.vector.first().map(VInstr::dtype))
     else {
-        return Ok(());
+        return;
     };
-    run(dtype, &program.vector, banks, outs, cursors, tile)
+    run(dtype, &program.vector, banks, outs, cursors, tile);
 }
 
 /// Run `instrs`, those of `dtype` inline (see the module docs).
@@ -46,13 +49,13 @@ fn run(
     dtype: DType,
     instrs: &[VInstr],
     banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
+    outs: &mut OutSlices<'_>,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
+) {
     with_dtype!(dtype, |T| {
         #[cfg(target_arch = "x86_64")]
-        if tile::wide() {
+        if loops::wide() {
             // SAFETY: `run_wide` only requires the CPU features named in its
             // `target_feature` attribute, and `wide()` has just checked that
             // this CPU has them.
@@ -65,26 +68,26 @@ fn run(
 /// Kept out of `run` so that its frame (large in debug builds, where every
 /// inlined loop keeps its own stack slots) is not part of every call.
 #[inline(never)]
-fn run_portable<T: TileElem>(
+fn run_portable<T: ArrayElement>(
     instrs: &[VInstr],
     banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
+    outs: &mut OutSlices<'_>,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
+) {
     run_typed::<T>(instrs, banks, outs, cursors, tile)
 }
 
 /// `run_typed` compiled for AVX2 and FMA (the same IEEE operations, wider).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn run_wide<T: TileElem>(
+fn run_wide<T: ArrayElement>(
     instrs: &[VInstr],
     banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
+    outs: &mut OutSlices<'_>,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
+) {
     run_typed::<T>(instrs, banks, outs, cursors, tile)
 }
 
@@ -93,30 +96,22 @@ fn run_wide<T: TileElem>(
 /// operands; then run `$body`. A macro rather than a function taking a
 /// closure: a closure does not inherit `run_wide`'s target features, so its
 /// loop would not use AVX2. The destination register is never one of the
-/// operands (the register allocator frees operands only after choosing the
-/// destination).
+/// operands (validation checks it), so it can be taken out of its bank
+/// while the operands are read.
 macro_rules! with_dst {
     ($T:ty, $banks:expr, $outs:expr, $tile:expr, $dst:expr, |$out:ident, $ro:ident| $body:expr) => {{
         match $dst {
             VDst::Reg(r) => {
-                let slot = <$T>::bank_mut($banks)
-                    .vectors
-                    .get_mut(r as usize)
-                    .ok_or(Fault("no such register"))?;
+                let slot = &mut <$T as ArrayElement>::of_mut($banks).regs.vectors[r as usize];
                 let mut reg = std::mem::take(slot);
-                let $out = reg
-                    .get_mut(..$tile.len)
-                    .ok_or(Fault("register shorter than the tile"))?;
+                let $out = &mut reg[..$tile.len];
                 let $ro: &Banks = $banks;
                 $body;
-                <$T>::bank_mut($banks).vectors[r as usize] = reg;
+                <$T as ArrayElement>::of_mut($banks).regs.vectors[r as usize] = reg;
             }
             VDst::Out(o) => {
-                let $out = $outs
-                    .get_mut(o as usize)
-                    .and_then(|s| <$T>::out(s))
-                    .and_then(|s| s.get_mut($tile.pos..$tile.pos + $tile.len))
-                    .ok_or(Fault("output tile out of range"))?;
+                let $out = &mut <$T as ArrayElement>::of_mut($outs)[o as usize]
+                    [$tile.pos..$tile.pos + $tile.len];
                 let $ro: &Banks = $banks;
                 $body;
             }
@@ -126,14 +121,17 @@ macro_rules! with_dst {
 
 /// Run `instrs` on one tile: those of dtype `T` here, others through
 /// [`run`] for their own dtype.
+// `match` rather than `Option::map`: a closure LLVM leaves out of line
+// does not inherit `run_wide`'s target features.
+#[allow(clippy::manual_map)]
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn run_typed<T: TileElem>(
+fn run_typed<T: ArrayElement>(
     instrs: &[VInstr],
     banks: &mut Banks,
-    outs: &mut [OutSlice<'_>],
+    outs: &mut OutSlices<'_>,
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
-) -> Result<(), Fault> {
+) {
     for instr in instrs {
         let dtype = instr.dtype();
         if dtype != T::DTYPE {
@@ -144,76 +142,81 @@ fn run_typed<T: TileElem>(
                 outs,
                 cursors,
                 tile,
-            )?;
+            );
             continue;
         }
         // closures are not inlined reliably here (and would not inherit
         // `run_wide`'s target features), hence small inline functions
         match *instr {
-            VInstr::Binary { op, dst, a, b, .. } => {
-                with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    tile::binary(op, out, src::<T>(a, ro, tile)?, src::<T>(b, ro, tile)?)
-                })
-            }
-            VInstr::Scaled {
-                f, dst, a, b, s, ..
-            } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                let s = scalar_reg::<T>(s, ro)?;
-                let b = match b {
-                    Some(b) => Some(src::<T>(b, ro, tile)?),
-                    None => None,
-                };
-                tile::scaled(f, out, src::<T>(a, ro, tile)?, b, s)
-            }),
-            VInstr::Twice {
-                t,
-                dst,
-                a,
-                b,
-                s,
-                s2,
-                c,
-                ..
-            } if T::FUSED_STENCILS => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                let s2 = match s2 {
-                    Some(r) => scalar_reg::<T>(r, ro)?,
-                    None => T::ZERO,
-                };
-                let c = match c {
-                    Some(c) => Some(vector_src::<T>(c, ro, tile)?),
-                    None => None,
-                };
-                let (a, b) = (vector_src::<T>(a, ro, tile)?, vector_src::<T>(b, ro, tile)?);
-                tile::twice(t, out, a, b, c, scalar_reg::<T>(s, ro)?, s2)
-                    .ok_or(Fault("unfusable stencil"))?
-            }),
-            VInstr::SquareSum {
-                inner,
-                red,
-                a,
-                b,
-                s,
-                ..
-            } if T::FUSED_STENCILS => {
-                square_sum::<T>(red as usize, inner, a, b, s, banks, cursors, tile)?
-            }
-            VInstr::Twice { .. } | VInstr::SquareSum { .. } => {
-                return Err(Fault("a fused stencil of an unfused type"));
-            }
-            VInstr::Neg { dst, a, .. } => with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                tile::neg(out, src::<T>(a, ro, tile)?)
-            }),
-            VInstr::Convert { from, dst, a, .. } => {
-                with_dtype!(from, |A| with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    tile::convert(out, src::<A>(a, ro, tile)?)
-                }))
+            VInstr::Elementwise { dst, op, .. } => match op {
+                Elementwise::Binary(op, a, b) => {
+                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        loops::binary(op, out, src::<T>(a, ro, tile), src::<T>(b, ro, tile))
+                    })
+                }
+                Elementwise::Neg(a) => with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    loops::neg(out, src::<T>(a, ro, tile))
+                }),
+                Elementwise::Convert { from, a } => {
+                    with_dtype!(from, |A| with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        loops::convert(out, src::<A>(a, ro, tile))
+                    }))
+                }
+            },
+            // One arm per row of the fusion table; a pattern runs only in the
+            // dtypes its row names (the others do not compile its loop).
+            VInstr::Fused { dst, op, .. } => match op {
+                FusedOp::Scaled { f, a, b, s } => {
+                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        let b = match b {
+                            Some(b) => Some(src::<T>(b, ro, tile)),
+                            None => None,
+                        };
+                        let s = scalar_reg::<T>(s, ro);
+                        loops::scaled(f, out, src::<T>(a, ro, tile), b, s)
+                    })
+                }
+                FusedOp::StencilSquare { stencil, a, b, s } => {
+                    if const { FusedKind::StencilSquare.fuses(T::DTYPE) } {
+                        with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                            loops::stencil_square(out, taps::<T>(stencil, (a, b, s), ro, tile))
+                        })
+                    } else {
+                        unvalidated("a stencil square in a type without its loop")
+                    }
+                }
+                FusedOp::StencilDouble {
+                    stencil,
+                    post,
+                    a,
+                    b,
+                    s,
+                    s2,
+                    addend,
+                } => {
+                    if const { FusedKind::StencilDouble.fuses(T::DTYPE) } {
+                        with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                            let addend = match addend {
+                                Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
+                                None => None,
+                            };
+                            let taps = taps::<T>(stencil, (a, b, s), ro, tile);
+                            let s2 = scalar_reg::<T>(s2, ro);
+                            loops::stencil_double(out, taps, post, s2, addend)
+                        })
+                    } else {
+                        unvalidated("a stencil doubling in a type without its loop")
+                    }
+                }
+            },
+            VInstr::FusedSum { red, op, .. } => {
+                fused_sum::<T>(red as usize, op, banks, cursors, tile)
             }
             VInstr::Gather {
                 view, stride, dst, ..
-            } => gather::<T>(view, stride, dst, banks, tile)?,
-            VInstr::Store { out, a, .. } => store::<T>(out, a, banks, outs, tile)?,
-            VInstr::Reduce { red, a, .. } => reduce::<T>(red as usize, a, banks, cursors, tile)?,
+            } => gather::<T>(view, stride, dst, banks, tile),
+            VInstr::Store { out, a, .. } => store::<T>(out, a, banks, outs, tile),
+            VInstr::Reduce { red, a, .. } => reduce::<T>(red as usize, a, banks, cursors, tile),
         }
     }
-    Ok(())
 }

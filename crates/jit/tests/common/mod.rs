@@ -14,45 +14,8 @@ use oxla_ir::ndarray::{ArrayD, IxDyn};
 use oxla_ir::num_complex::{Complex32, Complex64};
 use oxla_ir::{ArrayElement, ArrayValue, DType, Element, Tensor, with_array};
 
-/// SplitMix64: a tiny deterministic generator, so a case's data is
-/// reproducible from its seed.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)`.
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
-    }
-}
+/// The project's seeded generator, so a case's data is reproducible from its seed.
+pub use oxla_ir::SplitMix64 as Rng;
 
 /// Structural choices, consumed in order; an exhausted stream answers 0 (the simplest choice).
 pub struct Choices {

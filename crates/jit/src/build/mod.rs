@@ -1,0 +1,18 @@
+//! The build passes: a kernel's expression becomes a [`FusedKernel`]
+//! (see [`crate::isa`]), which the executor runs.
+//!
+//! - [`regions`]: cut the iteration space into boxes at every mask boundary
+//!   and get one program per distinct box;
+//! - [`spec`]: specialize the expression to a box (resolve selects, fold
+//!   exact identities and constants, classify values);
+//! - [`fuse`]: the fusion table's patterns;
+//! - [`emit`]: register allocation and instructions.
+//!
+//! [`FusedKernel`]: crate::isa::FusedKernel
+
+pub(crate) mod emit;
+pub(crate) mod fuse;
+pub(crate) mod regions;
+pub(crate) mod spec;
+
+pub(crate) use regions::{KernelRoot, compile_kernel};

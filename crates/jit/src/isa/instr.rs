@@ -1,0 +1,416 @@
+//! The instructions of a box program and their operands.
+
+use oxla_ir::{DType, Element};
+use smallvec::SmallVec;
+
+use crate::fusion::FusedKind;
+
+/// A binary elementwise op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    /// `x op y` with the interpreter's element arithmetic (tile loops
+    /// hoist this match out of their inner loop instead).
+    pub fn apply<T: Element>(self, x: T, y: T) -> T {
+        match self {
+            BinOp::Add => x.add(y),
+            BinOp::Sub => x.sub(y),
+            BinOp::Mul => x.mul(y),
+            BinOp::Div => x.div(y),
+        }
+    }
+}
+
+/// The scaling step of a fused instruction: by a value uniform along the tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scale {
+    Mul,
+    Div,
+}
+
+/// A scaling step `±(t * s)` or `±(t / s)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Post {
+    pub scale: Scale,
+    pub negate: bool,
+}
+
+/// What a [`FusedOp::Scaled`] computes: `±post(op(a, b), s)`, or
+/// `±post(a, s)` without `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ScaledOp {
+    pub op: Option<BinOp>,
+    pub post: Post,
+}
+
+/// The sum or difference of a stencil's two taps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AddSub {
+    Add,
+    Sub,
+}
+
+/// A scaled stencil `post(a ± b, s)`, never negated: the
+/// `(f[i+1] - f[i-1]) * (1/2h)` of every gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stencil {
+    pub op: AddSub,
+    pub scale: Scale,
+}
+
+impl Stencil {
+    /// The stencil a scaled instruction computes, if it is one.
+    pub fn of(f: ScaledOp) -> Option<Stencil> {
+        let op = match f.op {
+            Some(BinOp::Add) => AddSub::Add,
+            Some(BinOp::Sub) => AddSub::Sub,
+            _ => return None,
+        };
+        (!f.post.negate).then_some(Stencil {
+            op,
+            scale: f.post.scale,
+        })
+    }
+
+    /// The same computation as a [`ScaledOp`] (tests compare the two).
+    #[cfg(test)]
+    pub fn scaled(self) -> ScaledOp {
+        let op = match self.op {
+            AddSub::Add => BinOp::Add,
+            AddSub::Sub => BinOp::Sub,
+        };
+        ScaledOp {
+            op: Some(op),
+            post: Post {
+                scale: self.scale,
+                negate: false,
+            },
+        }
+    }
+}
+
+/// Which operand of a binary operation a fused value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Left,
+    Right,
+}
+
+/// A fused instruction: several primitives in one pass over a tile, each
+/// still rounded on its own, in the interpreter's order. One variant per
+/// row of the fusion table ([`crate::fusion`]). `V` is a vector operand
+/// and `S` a scalar one: node ids while planning, registers once emitted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum FusedOp<V, S> {
+    /// `±post(op(a, b), s)`; without `b`, `±post(a, s)`.
+    Scaled {
+        f: ScaledOp,
+        a: V,
+        b: Option<V>,
+        s: S,
+    },
+    /// `t * t` with `t = stencil(a, b, s)`: the square of each derivative
+    /// in a `sum(|grad f|^2)` loss.
+    StencilSquare { stencil: Stencil, a: V, b: V, s: S },
+    /// `±post(t + t, s2)` with `t = stencil(a, b, s)`, then `+ c` on the
+    /// given side: the doubled, scaled cotangent of a square, plus the
+    /// other neighbour's term.
+    StencilDouble {
+        stencil: Stencil,
+        post: Post,
+        a: V,
+        b: V,
+        s: S,
+        s2: S,
+        addend: Option<(Side, V)>,
+    },
+}
+
+impl<V: Copy, S: Copy> FusedOp<V, S> {
+    /// Its row of the fusion table.
+    pub fn kind(&self) -> FusedKind {
+        match self {
+            FusedOp::Scaled { .. } => FusedKind::Scaled,
+            FusedOp::StencilSquare { .. } => FusedKind::StencilSquare,
+            FusedOp::StencilDouble { .. } => FusedKind::StencilDouble,
+        }
+    }
+
+    /// The vector operands.
+    pub fn vectors(&self) -> SmallVec<[V; 3]> {
+        match *self {
+            FusedOp::Scaled { a, b, .. } => std::iter::once(a).chain(b).collect(),
+            FusedOp::StencilSquare { a, b, .. } => smallvec::smallvec![a, b],
+            FusedOp::StencilDouble { a, b, addend, .. } => {
+                [a, b].into_iter().chain(addend.map(|(_, c)| c)).collect()
+            }
+        }
+    }
+
+    /// The scalar operands.
+    pub fn scalars(&self) -> SmallVec<[S; 2]> {
+        match *self {
+            FusedOp::Scaled { s, .. } | FusedOp::StencilSquare { s, .. } => {
+                smallvec::smallvec![s]
+            }
+            FusedOp::StencilDouble { s, s2, .. } => smallvec::smallvec![s, s2],
+        }
+    }
+
+    /// The same instruction with operands translated by `v` and `s`.
+    pub fn try_map<V2, S2, E>(
+        self,
+        mut v: impl FnMut(V) -> Result<V2, E>,
+        mut s: impl FnMut(S) -> Result<S2, E>,
+    ) -> Result<FusedOp<V2, S2>, E> {
+        Ok(match self {
+            FusedOp::Scaled { f, a, b, s: s1 } => FusedOp::Scaled {
+                f,
+                a: v(a)?,
+                b: b.map(&mut v).transpose()?,
+                s: s(s1)?,
+            },
+            FusedOp::StencilSquare {
+                stencil,
+                a,
+                b,
+                s: s1,
+            } => FusedOp::StencilSquare {
+                stencil,
+                a: v(a)?,
+                b: v(b)?,
+                s: s(s1)?,
+            },
+            FusedOp::StencilDouble {
+                stencil,
+                post,
+                a,
+                b,
+                s: s1,
+                s2,
+                addend,
+            } => FusedOp::StencilDouble {
+                stencil,
+                post,
+                a: v(a)?,
+                b: v(b)?,
+                s: s(s1)?,
+                s2: s(s2)?,
+                addend: match addend {
+                    Some((side, c)) => Some((side, v(c)?)),
+                    None => None,
+                },
+            },
+        })
+    }
+}
+
+/// A vector operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum VSrc {
+    /// A tile register.
+    Reg(u16),
+    /// A contiguous run of an input buffer (through view `v`), read in place.
+    Input(u32),
+    /// A scalar register, repeated along the tile.
+    Scalar(u16),
+}
+
+/// Where a vector result goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum VDst {
+    Reg(u16),
+    /// Straight into output `k` (a store root whose value has no other use;
+    /// row programs only).
+    Out(u16),
+}
+
+/// An elementwise operation on operands `A`: scalar registers in an
+/// [`SInstr`], tile operands in a [`VInstr`]. Its result has the
+/// instruction's dtype.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Elementwise<A> {
+    Neg(A),
+    /// Round the operand, of dtype `from`, to the instruction's dtype.
+    Convert {
+        from: DType,
+        a: A,
+    },
+    Binary(BinOp, A, A),
+}
+
+impl<A: Copy> Elementwise<A> {
+    /// The operands, in order.
+    pub fn operands(&self) -> SmallVec<[A; 2]> {
+        match *self {
+            Elementwise::Neg(a) | Elementwise::Convert { a, .. } => smallvec::smallvec![a],
+            Elementwise::Binary(_, a, b) => smallvec::smallvec![a, b],
+        }
+    }
+
+    /// The dtype of the operands of an instruction of `dtype`.
+    pub fn operand_dtype(&self, dtype: DType) -> DType {
+        match *self {
+            Elementwise::Convert { from, .. } => from,
+            Elementwise::Neg(_) | Elementwise::Binary(..) => dtype,
+        }
+    }
+
+    /// The same operation with operands translated by `f`.
+    pub fn try_map<B, E>(self, mut f: impl FnMut(A) -> Result<B, E>) -> Result<Elementwise<B>, E> {
+        Ok(match self {
+            Elementwise::Neg(a) => Elementwise::Neg(f(a)?),
+            Elementwise::Convert { from, a } => Elementwise::Convert { from, a: f(a)? },
+            Elementwise::Binary(op, a, b) => Elementwise::Binary(op, f(a)?, f(b)?),
+        })
+    }
+}
+
+/// Computed once per line of tiles, on scalar registers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SInstr {
+    Load {
+        dtype: DType,
+        view: u32,
+        dst: u16,
+    },
+    Elementwise {
+        dtype: DType,
+        dst: u16,
+        op: Elementwise<u16>,
+    },
+}
+
+/// Computed per tile, on tile registers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum VInstr {
+    /// A strided (not contiguous) load into a register.
+    Gather {
+        dtype: DType,
+        view: u32,
+        stride: i64,
+        dst: u16,
+    },
+    Elementwise {
+        dtype: DType,
+        dst: VDst,
+        op: Elementwise<VSrc>,
+    },
+    /// A fused instruction (see [`FusedOp`]).
+    Fused {
+        dtype: DType,
+        dst: VDst,
+        op: FusedOp<VSrc, u16>,
+    },
+    /// A fused value added into reduction `red`, which sums along row
+    /// tiles, in the same loop: the reduction's chain of additions then
+    /// overlaps the arithmetic instead of following it as its own pass.
+    /// Only for the fusion table's rows marked `sums_into_rows`.
+    FusedSum {
+        dtype: DType,
+        red: u16,
+        op: FusedOp<VSrc, u16>,
+    },
+    Store {
+        dtype: DType,
+        out: u16,
+        a: VSrc,
+    },
+    Reduce {
+        dtype: DType,
+        red: u16,
+        a: VSrc,
+    },
+}
+
+impl VInstr {
+    /// The dtype the instruction writes (a conversion's target).
+    pub fn dtype(&self) -> DType {
+        match *self {
+            VInstr::Gather { dtype, .. }
+            | VInstr::Elementwise { dtype, .. }
+            | VInstr::Fused { dtype, .. }
+            | VInstr::FusedSum { dtype, .. }
+            | VInstr::Store { dtype, .. }
+            | VInstr::Reduce { dtype, .. } => dtype,
+        }
+    }
+
+    /// True for arithmetic (what decides a program's [`Program::arith_dtype`]).
+    pub fn is_arithmetic(&self) -> bool {
+        matches!(
+            self,
+            VInstr::Elementwise {
+                op: Elementwise::Binary(..),
+                ..
+            } | VInstr::Fused { .. }
+                | VInstr::FusedSum { .. }
+        )
+    }
+}
+
+/// Which way a program's tiles run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum TileDirection {
+    /// Along a row (the innermost axis): outputs are contiguous.
+    #[default]
+    Row,
+    /// Down a column of a run of rows, one element per row (the narrow
+    /// edges of a stencil along the innermost axis).
+    Column,
+}
+
+/// The program of one box.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Program {
+    pub scalar: Vec<SInstr>,
+    pub vector: Vec<VInstr>,
+    /// The dtype of its first arithmetic instruction: the executor runs
+    /// the program's instructions of that dtype inline (see `exec::vector`).
+    pub arith_dtype: Option<DType>,
+    pub direction: TileDirection,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stencil loops exist for unnegated sums and differences only;
+    /// every other scaled instruction stays a `Scaled`.
+    #[test]
+    fn stencils_are_the_unnegated_scaled_sums_and_differences() {
+        for op in [
+            None,
+            Some(BinOp::Add),
+            Some(BinOp::Sub),
+            Some(BinOp::Mul),
+            Some(BinOp::Div),
+        ] {
+            for scale in [Scale::Mul, Scale::Div] {
+                for negate in [false, true] {
+                    let f = ScaledOp {
+                        op,
+                        post: Post { scale, negate },
+                    };
+                    let want = match (op, negate) {
+                        (Some(BinOp::Add), false) => Some(AddSub::Add),
+                        (Some(BinOp::Sub), false) => Some(AddSub::Sub),
+                        _ => None,
+                    };
+                    let got = Stencil::of(f);
+                    assert_eq!(got.map(|s| s.op), want, "{f:?}");
+                    if let Some(s) = got {
+                        assert_eq!(s.scale, scale);
+                        assert_eq!(s.scaled(), f, "round trip");
+                    }
+                }
+            }
+        }
+    }
+}
