@@ -36,6 +36,13 @@ pub enum JitError {
         /// Given dtype.
         found_dtype: DType,
     },
+    /// An output buffer could not be allocated: the memory is exhausted
+    /// (or an address-space limit reached).
+    #[error("cannot allocate {bytes} bytes for a result: not enough memory")]
+    OutOfMemory {
+        /// The size of the allocation that failed.
+        bytes: u64,
+    },
     /// An invariant of the planner or executor broke: a bug in oxla.
     #[error("internal error in the jit (please report): {0}")]
     Internal(String),

@@ -106,16 +106,20 @@ fn bind_inputs<'a>(
     Ok(inputs)
 }
 
-/// An array from the pool, shaped like the iteration space, for every store.
+/// An array from the pool, shaped like the iteration space, for every
+/// store; running out of memory is an error, not an abort.
 fn take_outputs(k: &FusedKernel, total: usize) -> Result<Vec<ArrayValue>, JitError> {
     k.stores
         .iter()
         .map(|s| {
             with_dtype!(s.dtype, |T| {
-                ArrayD::from_shape_vec(IxDyn(&k.it_shape), oxla_ir::pool::take::<T>(total))
+                let data = oxla_ir::pool::try_take::<T>(total).ok_or(JitError::OutOfMemory {
+                    bytes: (total as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+                })?;
+                ArrayD::from_shape_vec(IxDyn(&k.it_shape), data)
                     .map(T::wrap)
+                    .map_err(|e| internal!("{e}"))
             })
-            .map_err(|e| internal!("{e}"))
         })
         .collect()
 }
