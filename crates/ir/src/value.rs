@@ -101,7 +101,7 @@ macro_rules! with_dtype {
 }
 
 /// The typed array types an [`ArrayValue`] can hold.
-pub trait ArrayElement: Element {
+pub trait ArrayElement: Element + bytemuck::Pod {
     /// Wrap an array (copied into standard layout if it is not already).
     fn wrap(a: ArrayD<Self>) -> ArrayValue;
     /// Borrow the array if the value has this element type.

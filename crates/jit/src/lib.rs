@@ -67,6 +67,7 @@ mod view;
 
 pub use api::{Jit, compile, eval, jit, threads};
 pub use error::JitError;
+pub use exec::simd::{Simd, active_simd, detected_simd, force_simd};
 pub use executable::Executable;
 pub use isa::{TILE, TILE_BYTES};
 pub use summary::{KernelSummary, PlanSummary};

@@ -17,7 +17,9 @@ pub(crate) mod operands;
 pub(crate) mod reduction;
 pub(crate) mod rows;
 pub(crate) mod scalar;
+pub(crate) mod simd;
 pub(crate) mod storage;
+pub(crate) mod stream;
 pub(crate) mod vector;
 
 use std::sync::Arc;

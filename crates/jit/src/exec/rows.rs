@@ -141,13 +141,20 @@ struct ItemRunner<'k, 'a, 'o> {
     /// The item's first element: output slices start there.
     origin: usize,
     cols: Range<usize>,
+    /// Row tiles of outputs are written with non-temporal stores.
+    stream: bool,
 }
 
 /// Run one work item; returns its banks if the kernel has reductions (to
 /// be folded in item order), else nothing.
-pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> Option<Banks> {
+pub(crate) fn run_item(
+    k: &FusedKernel,
+    inputs: &Inputs<'_>,
+    item: Item<'_>,
+    stream: bool,
+) -> Option<Banks> {
     let row_len = k.it_shape.last().copied().unwrap_or(1);
-    let mut banks = new_banks(&k.regs, k.reductions.len(), k.tile_len);
+    let mut banks = new_banks(&k.regs, k.reductions.len(), k.tile_len, stream);
     let reductions = Reductions::new(k, &mut banks);
     let mut runner = ItemRunner {
         k,
@@ -161,6 +168,7 @@ pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> 
         },
         origin: item.rows.start * row_len + item.cols.start,
         cols: item.cols,
+        stream,
     };
     let columns = k.box_column_program.iter().any(Option::is_some);
     let mut rows = RowCursor::new(k, item.rows.start);
@@ -168,6 +176,9 @@ pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> 
         let run = rows.run(k, item.rows.end, columns);
         runner.run_rows(&rows, &run);
         rows.advance(k, run.len);
+    }
+    if stream {
+        crate::exec::stream::fence();
     }
     // Only reductions need anything back from an item.
     (!k.reductions.is_empty()).then(|| keep_results_only(runner.banks))
@@ -223,6 +234,7 @@ impl ItemRunner<'_, '_, '_> {
                     len: k.tile_len.min(along.end - at),
                     run_row: r,
                     sum_rows: &self.reductions.sum_rows,
+                    stream: self.stream && !column,
                 };
                 // values uniform along the tile are uniform along the line too
                 if i == 0 {
