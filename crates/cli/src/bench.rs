@@ -9,6 +9,7 @@
 //! | `vjp-gradient-all` | the VJP of `gradient` over every axis | read one cotangent per axis, write one |
 //! | `value-and-grad` | `value_and_grad` of `sum(|grad f|^2)` | read `f`, write the gradient |
 //! | `compile-gradient-all` | trace, lower and plan `gradient` (no run) | none |
+//! | `first-call-gradient-all` | the process's first `gradient` call (compile, fresh output pages, threads started); the table's floor column shows the warm calls that follow (`warm_s`) and the ratio is first over warm | as `gradient-all` |
 //!
 //! Every op except `compile-*` runs as a cached [`oxla::jit`] call, as
 //! `jax.jit` would. The floor is honest: the median time of moving the same
@@ -60,9 +61,11 @@ pub enum Op {
     VjpGradientAll,
     ValueAndGrad,
     CompileGradientAll,
+    FirstCallGradientAll,
 }
 
-const OPS: [(&str, Op); 5] = [
+const OPS: [(&str, Op); 6] = [
+    ("first-call-gradient-all", Op::FirstCallGradientAll),
     ("compile-gradient-all", Op::CompileGradientAll),
     ("vjp-gradient-all", Op::VjpGradientAll),
     ("gradient-all", Op::GradientAll),
@@ -139,6 +142,7 @@ impl Case {
             Op::VjpGradientAll => array * (axes + 1),
             Op::ValueAndGrad => array * 2 + self.dtype.size_bytes(),
             Op::CompileGradientAll => 0,
+            Op::FirstCallGradientAll => array * (1 + axes),
         }
     }
 
@@ -149,6 +153,9 @@ impl Case {
             Op::VjpGradientAll => "vjp of gradient over all axes",
             Op::ValueAndGrad => "value_and_grad of sum(|grad f|^2)",
             Op::CompileGradientAll => "trace, lower and plan gradient over all axes",
+            Op::FirstCallGradientAll => {
+                "the first call of gradient over all axes in this process (compile and run)"
+            }
         }
     }
 }
@@ -163,12 +170,18 @@ pub struct Measurement {
     pub floor_s: Option<f64>,
     /// The same traffic moved by a copy on one thread.
     pub floor_1thread_s: Option<f64>,
+    /// For a first-call case: the median of the warm calls that followed.
+    pub warm_s: Option<f64>,
     pub runs: usize,
 }
 
 impl Measurement {
+    /// Time over the floor (for a first-call case: over a warm call).
     fn ratio(&self) -> Option<f64> {
-        self.floor_s.filter(|&f| f > 0.0).map(|f| self.median_s / f)
+        self.floor_s
+            .or(self.warm_s)
+            .filter(|&f| f > 0.0)
+            .map(|f| self.median_s / f)
     }
 
     /// The case's traffic over `seconds`, in GB/s (10^9 bytes).
@@ -183,7 +196,7 @@ impl Measurement {
     pub fn json(&self) -> String {
         let num = |v: Option<f64>| v.map_or("null".to_string(), |x| format!("{x:.9e}"));
         format!(
-            "{{\"case\":\"{}\",\"op\":\"{}\",\"dtype\":\"{}\",\"shape\":[{}],\"threads\":{},\"median_s\":{:.9e},\"floor_s\":{},\"ratio_to_floor\":{},\"floor_1thread_s\":{},\"traffic_bytes\":{},\"gbps\":{},\"floor_gbps\":{},\"runs\":{}}}",
+            "{{\"case\":\"{}\",\"op\":\"{}\",\"dtype\":\"{}\",\"shape\":[{}],\"threads\":{},\"median_s\":{:.9e},\"floor_s\":{},\"ratio_to_floor\":{},\"floor_1thread_s\":{},\"warm_s\":{},\"traffic_bytes\":{},\"gbps\":{},\"floor_gbps\":{},\"runs\":{}}}",
             self.case.name,
             self.case.op_name(),
             self.case.dtype.numpy_name(),
@@ -198,6 +211,7 @@ impl Measurement {
             num(self.floor_s),
             num(self.ratio()),
             num(self.floor_1thread_s),
+            num(self.warm_s),
             self.case.floor_bytes(),
             num(self.gbps(Some(self.median_s))),
             num(self.gbps(self.floor_s)),
@@ -248,7 +262,7 @@ pub fn run(
                 "{:<40} {:>11} {:>11} {:>6} {:>8} {:>8} {:>13}  {}",
                 case.name,
                 ms(m.median_s),
-                m.floor_s.map_or("-".into(), ms),
+                m.floor_s.or(m.warm_s).map_or("-".into(), ms),
                 m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
                 gb(m.gbps(Some(m.median_s))),
                 gb(m.gbps(m.floor_s)),
@@ -305,7 +319,7 @@ type Traced = Box<dyn Fn(&[Tensor]) -> Result<Vec<Tensor>, Error>>;
 fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
     let f = field(&case.shape, case.dtype, 1)?;
     Ok(match case.op {
-        Op::GradientAll | Op::CompileGradientAll => (
+        Op::GradientAll | Op::CompileGradientAll | Op::FirstCallGradientAll => (
             Box::new(|xs| numpy::gradient(&xs[0], &[], Axes::All, 1)),
             vec![f],
         ),
@@ -430,7 +444,30 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             median_s: medians[0],
             floor_s: None,
             floor_1thread_s: None,
+            warm_s: None,
             runs,
+        });
+    }
+    if case.op == Op::FirstCallGradientAll {
+        // nothing of oxla has run in this process yet: the case is set up
+        // without the jit (literal tensors only)
+        let jitted: Jit<Traced> = oxla::jit(function);
+        let start = Instant::now();
+        std::hint::black_box(jitted.call(&args)?);
+        let first = start.elapsed().as_secs_f64();
+        let mut warm = || -> Result<(), Error> {
+            std::hint::black_box(jitted.call(&args)?);
+            Ok(())
+        };
+        let (medians, runs) = interleaved(min_time, &mut [&mut warm])?;
+        return Ok(Measurement {
+            case: case.clone(),
+            threads,
+            median_s: first,
+            floor_s: None,
+            floor_1thread_s: None,
+            warm_s: Some(medians[0]),
+            runs: runs + 1,
         });
     }
     // Latency cases time batches of calls so the clock's own cost does not count.
@@ -453,6 +490,7 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             median_s: medians[0] / batch as f64,
             floor_s: None,
             floor_1thread_s: None,
+            warm_s: None,
             runs: runs * batch,
         });
     }
@@ -472,6 +510,7 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
         median_s: medians[0] / batch as f64,
         floor_s: Some(medians[1]),
         floor_1thread_s: Some(medians[2]),
+        warm_s: None,
         runs: runs * batch,
     })
 }

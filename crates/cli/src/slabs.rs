@@ -12,6 +12,7 @@ use std::io::Write;
 use std::ops::Range;
 
 use oxla::{Axes, AxisWindow, EdgeOrder, Spacing};
+use rayon::prelude::*;
 
 use crate::error::CliError;
 use crate::input::InputArray;
@@ -151,9 +152,17 @@ pub fn run(
     let headers: Vec<_> = (0..call.axes.len())
         .map(|_| input.output_header(input.dtype()))
         .collect();
+    let mut header_bytes = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
-        write_output(outputs, i, &h.encode())?;
+        let encoded = h.encode();
+        write_output(outputs, i, &encoded)?;
+        header_bytes.push(encoded.len() as u64);
     }
+    let row_elements: usize = shape.iter().skip(1).product();
+    let out_row_bytes: Vec<u64> = headers
+        .iter()
+        .map(|h| (row_elements * h.descr.element.size()) as u64)
+        .collect();
     let axes = Axes::Some(call.axes.iter().map(|&a| a as i64).collect());
     for own in plan.slabs() {
         let rows = if first_axis_selected {
@@ -176,15 +185,42 @@ pub fn run(
                 .map_err(gradient_error(input))?;
         let values = oxla::eval(&parts).map_err(gradient_error(input))?;
         drop((f, parts));
-        for (i, (value, header)) in values.iter().zip(&headers).enumerate() {
-            let path = outputs.path(i).to_path_buf();
-            oxla_npy::write_data(outputs.file(i), value, header.descr)
-                .map_err(|source| CliError::Output { path, source })?;
-        }
+        // every output at once: writes to one file take its inode's lock
+        // in turn, writes to different files do not
+        let outs: &OutputSet = outputs;
+        (0..values.len()).into_par_iter().try_for_each(|i| {
+            let at = header_bytes[i] + own.start as u64 * out_row_bytes[i];
+            write_at(outs.file_ref(i), &values[i], headers[i].descr, at).map_err(|source| {
+                CliError::Output {
+                    path: outs.path(i).to_path_buf(),
+                    source,
+                }
+            })
+        })?;
         progress.advance(rows.len() as u64 * input.row_bytes_in_file());
     }
     progress.finish();
     Ok(())
+}
+
+/// Write `value`'s elements (memory order) at `offset`: in parallel parts
+/// in native byte order, else byte-swapped in order.
+fn write_at(
+    file: &std::fs::File,
+    value: &oxla::ArrayValue,
+    descr: oxla_npy::Descr,
+    offset: u64,
+) -> std::io::Result<()> {
+    if let (true, Some(bytes)) = (
+        descr.byte_order == oxla_npy::ByteOrder::NATIVE,
+        value.as_bytes(),
+    ) {
+        return crate::parallel_io::write_all_at(file, bytes, offset);
+    }
+    use std::io::{Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    oxla_npy::write_data(&mut f, value, descr)
 }
 
 fn write_output(outputs: &mut OutputSet, i: usize, bytes: &[u8]) -> Result<(), CliError> {

@@ -247,6 +247,18 @@ impl ArrayValue {
         with_array!(self, |a: T| a.is_standard_layout())
     }
 
+    /// The elements' bytes in row-major order (native byte order), if the
+    /// value is in standard layout.
+    ///
+    /// ```
+    /// use oxla_ir::{ArrayValue, DType};
+    /// let v = ArrayValue::scalar(DType::F32, 1.0);
+    /// assert_eq!(v.as_bytes(), Some(&1.0f32.to_ne_bytes()[..]));
+    /// ```
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        with_array!(self, |a: T| a.as_slice().map(bytemuck::cast_slice))
+    }
+
     /// The same array, copied into standard layout if it is not already.
     pub fn to_standard_layout(&self) -> ArrayValue {
         with_array!(self, |a: T| T::wrap(a.as_standard_layout().into_owned()))
