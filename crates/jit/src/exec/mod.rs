@@ -14,6 +14,7 @@ pub(crate) mod chunks;
 pub(crate) mod driver;
 pub(crate) mod loops;
 pub(crate) mod operands;
+pub(crate) mod prefetch;
 pub(crate) mod reduction;
 pub(crate) mod rows;
 pub(crate) mod scalar;

@@ -11,6 +11,7 @@
 use std::ops::Range;
 
 use crate::exec::operands::Tile;
+use crate::exec::prefetch::Prefetcher;
 use crate::exec::reduction::Reductions;
 use crate::exec::scalar::run_scalar;
 use crate::exec::storage::{Banks, Inputs, OutSlices, keep_results_only, new_banks};
@@ -128,6 +129,14 @@ impl Bases {
             self.tile[v] = self.row[v] + k.line_stride[v] * r as i64 + k.col_stride[v] * c as i64;
         }
     }
+
+    /// Each view's offset at row `r` of the run, column `c`, into `out`.
+    #[inline]
+    fn at(&self, k: &FusedKernel, r: usize, c: usize, out: &mut [i64]) {
+        for (v, o) in out.iter_mut().enumerate() {
+            *o = self.row[v] + k.line_stride[v] * r as i64 + k.col_stride[v] * c as i64;
+        }
+    }
 }
 
 /// A work item being run.
@@ -143,6 +152,9 @@ struct ItemRunner<'k, 'a, 'o> {
     cols: Range<usize>,
     /// Row tiles of outputs are written with non-temporal stores.
     stream: bool,
+    prefetcher: Prefetcher,
+    /// Views' offsets at the next tile, for the prefetcher.
+    next: Vec<i64>,
 }
 
 /// Run one work item; returns its banks if the kernel has reductions (to
@@ -169,6 +181,8 @@ pub(crate) fn run_item(
         origin: item.rows.start * row_len + item.cols.start,
         cols: item.cols,
         stream,
+        prefetcher: Prefetcher::new(k, inputs),
+        next: vec![0; k.views.len()],
     };
     let columns = k.box_column_program.iter().any(Option::is_some);
     let mut rows = RowCursor::new(k, item.rows.start);
@@ -223,6 +237,17 @@ impl ItemRunner<'_, '_, '_> {
         for line in lines {
             for (i, at) in along.clone().step_by(k.tile_len).enumerate() {
                 let (r, c) = if column { (at, line) } else { (line, at) };
+                if !column {
+                    // this row's next tile, or the next row's first
+                    let (nr, nc) = if at + k.tile_len < along.end {
+                        (r, c + k.tile_len)
+                    } else {
+                        (r + 1, along.start)
+                    };
+                    self.bases.at(k, nr, nc, &mut self.next);
+                    self.prefetcher
+                        .tile(&self.next, k.tile_len.min(along.end - nc.max(along.start)));
+                }
                 self.bases.at_tile(k, r, c);
                 let tile = Tile {
                     inputs: self.inputs,
