@@ -92,6 +92,8 @@ pub(crate) enum FusedKind {
     StencilDouble,
     /// `stencil(a, b, s)^2`.
     StencilSquare,
+    /// `±post((t1 + t1) op (t2 + t2), s2) [+ c]` with `t1`, `t2` stencils.
+    StencilPair,
 }
 
 /// One row of [`FUSED`].
@@ -107,14 +109,14 @@ pub(crate) struct FusionRule {
 
 /// The types `gradient` pipelines run in: the stencil loops are compiled
 /// for these only, because every combination is its own loop, compiled
-/// twice (baseline and AVX2).
+/// three times (baseline, AVX2, AVX-512).
 const STENCIL_TYPES: &[DType] = &[DType::F32, DType::F64];
 
 /// The fused patterns, one row per [`FusedKind`], in its order. Each row
 /// is one pass over a box's nodes, in this order, so a pattern may build on
 /// an earlier row's result (the stencils read a `Scaled` value). A node
 /// absorbed into one pattern is no longer there for another.
-pub(crate) const FUSED: [FusionRule; 3] = [
+pub(crate) const FUSED: [FusionRule; 4] = [
     FusionRule {
         kind: FusedKind::Scaled,
         dtypes: &DType::ALL,
@@ -129,6 +131,11 @@ pub(crate) const FUSED: [FusionRule; 3] = [
         kind: FusedKind::StencilSquare,
         dtypes: STENCIL_TYPES,
         sums_into_rows: true,
+    },
+    FusionRule {
+        kind: FusedKind::StencilPair,
+        dtypes: STENCIL_TYPES,
+        sums_into_rows: false,
     },
 ];
 
@@ -171,6 +178,7 @@ mod tests {
             let gradient_type = matches!(d, DType::F32 | DType::F64);
             assert_eq!(FusedKind::StencilSquare.fuses(d), gradient_type, "{d}");
             assert_eq!(FusedKind::StencilDouble.fuses(d), gradient_type, "{d}");
+            assert_eq!(FusedKind::StencilPair.fuses(d), gradient_type, "{d}");
         }
     }
 }

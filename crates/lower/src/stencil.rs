@@ -64,6 +64,8 @@ struct RowGroup {
 pub(crate) struct Stencil {
     axis: usize,
     window: AxisWindow,
+    /// 1 or 2: how far inwards the edge rows' stencils read.
+    edge_order: usize,
     out: DType,
     compute: DType,
     groups: Vec<RowGroup>,
@@ -129,6 +131,7 @@ impl Stencil {
         Ok(Stencil {
             axis,
             window,
+            edge_order: edge_order.get(),
             out,
             compute,
             groups,
@@ -196,13 +199,110 @@ impl Stencil {
     }
 
     /// `G^T ct` over the window: `ct` holds cotangent rows (the input
-    /// rows), and each group scatters its scaled rows back to the output
-    /// rows of `f` they read, in the order of the groups and their taps.
-    /// Rows of `ct` outside the input contribute nothing.
+    /// rows), and the output rows of `f` get what the stencil rows read
+    /// from them. Rows of `ct` outside the input contribute nothing.
+    ///
+    /// Most output rows are read only by interior rows `j - 1` and `j + 1`
+    /// (and `j`, with coordinates): those are *gathered*, one expression
+    /// per row like the forward stencil's (`(ct[j-1] - ct[j+1]) / d`
+    /// uniform; `c[j-1]*ct[j-1] + b[j]*ct[j] + a[j+1]*ct[j+1]` with
+    /// coordinates), which a jit runs as one instruction instead of
+    /// scaling each neighbour and adding. The rows near an edge, which edge
+    /// stencils also read, and rows whose neighbours the window lacks, get
+    /// the contributions *scattered*: each group's rows, scaled, added in
+    /// the order of the groups and their taps.
     pub(crate) fn apply_adjoint(&self, ct: &Tensor) -> Result<Tensor, IrError> {
-        let (input, output) = (self.window.input(), self.window.output());
+        let output = self.window.output();
+        let gathered = self.gather_rows();
         let mut total: Option<Tensor> = None;
-        let mut add = |t: Tensor| accumulate(&mut total, t);
+        if gathered.is_empty() {
+            self.scatter(&mut total, ct, &output)?;
+        } else {
+            self.scatter(&mut total, ct, &(output.start..gathered.start))?;
+            self.scatter(&mut total, ct, &(gathered.end..output.end))?;
+            let value = self.gather(ct, &gathered)?;
+            accumulate(
+                &mut total,
+                self.place(&value, gathered.start - output.start, output.len())?,
+            )?;
+        }
+        match total {
+            Some(t) => Ok(t),
+            None => self.nothing(ct.shape()),
+        }
+    }
+
+    /// The output rows `G^T` gathers: read by interior rows only, with
+    /// both neighbours in the input window.
+    fn gather_rows(&self) -> Range<usize> {
+        let (input, output, n) = (self.window.input(), self.window.output(), self.window.len);
+        if self.interior().is_none() || n < 2 * self.edge_order + 3 {
+            return 0..0;
+        }
+        let lo = (self.edge_order + 1).max(output.start).max(input.start + 1);
+        let hi = (n - 1 - self.edge_order)
+            .min(output.end)
+            .min(input.end.saturating_sub(1));
+        lo..hi.max(lo)
+    }
+
+    /// The interior rows' group (rows `1..n-1`), if the axis has one.
+    fn interior(&self) -> Option<&RowGroup> {
+        self.groups
+            .iter()
+            .find(|g| g.shift == 1 && g.rows.start == 1)
+    }
+
+    /// `G^T ct` at output rows `rows` (all in `gather_rows`), gathered.
+    fn gather(&self, ct: &Tensor, rows: &Range<usize>) -> Result<Tensor, IrError> {
+        let input = self.window.input();
+        let g = self.interior().ok_or_else(|| IrError::Composite {
+            name: "gradient",
+            reason: "gathering needs interior rows".into(),
+        })?;
+        // cotangent rows `rows` moved by `d` (-1, 0 or 1)
+        let moved = |d: isize| (rows.start as isize + d) as usize..(rows.end as isize + d) as usize;
+        let tap = |d: isize| -> Result<Tensor, IrError> {
+            let r = moved(d);
+            ct.slice_axis(self.axis, r.start - input.start, r.end - input.start)?
+                .convert(self.compute)
+        };
+        let value = match &g.form {
+            Form::Difference { divisor, .. } => {
+                let diff = tap(-1)?.sub(&tap(1)?)?;
+                diff.div(&self.coefficient(divisor, rows, diff.shape())?)?
+            }
+            Form::Weighted { taps } => {
+                // row i's tap `o` lands on row i - 1 + o: row j gets tap 2
+                // of row j-1, tap 1 of row j, tap 0 of row j+1, in that order
+                let mut acc: Option<Tensor> = None;
+                for (offset, coef) in taps.iter().rev() {
+                    let d = 1 - *offset as isize;
+                    let x = tap(d)?;
+                    accumulate(
+                        &mut acc,
+                        self.coefficient(coef, &moved(d), x.shape())?.mul(&x)?,
+                    )?;
+                }
+                acc.expect("weighted groups have three taps")
+            }
+        };
+        value.convert(self.out)
+    }
+
+    /// Add to `total` the contributions of every group's cotangent rows
+    /// that land in output rows `target`.
+    fn scatter(
+        &self,
+        total: &mut Option<Tensor>,
+        ct: &Tensor,
+        target: &Range<usize>,
+    ) -> Result<(), IrError> {
+        if target.is_empty() {
+            return Ok(());
+        }
+        let (input, output) = (self.window.input(), self.window.output());
+        let mut add = |t: Tensor| accumulate(total, t);
         for g in &self.groups {
             let rows = intersect(&g.rows, &input);
             if rows.is_empty() {
@@ -218,10 +318,10 @@ impl Stencil {
                 }
                 all.slice_axis(self.axis, r.start - rows.start, r.end - rows.start)
             };
-            // the rows of this group whose tap `offset` lands in the output
+            // the rows of this group whose tap `offset` lands in the target
             let landing = |offset: usize| {
-                let lo = (output.start + g.shift).saturating_sub(offset);
-                let hi = (output.end + g.shift).saturating_sub(offset);
+                let lo = (target.start + g.shift).saturating_sub(offset);
+                let hi = (target.end + g.shift).saturating_sub(offset);
                 intersect(&rows, &(lo..hi))
             };
             let place = |t: &Tensor, r: &Range<usize>, offset: usize| {
@@ -268,10 +368,7 @@ impl Stencil {
                 }
             }
         }
-        match total {
-            Some(t) => Ok(t),
-            None => self.nothing(ct.shape()),
-        }
+        Ok(())
     }
 
     /// The output when no row contributes to it (an empty output window,

@@ -7,13 +7,13 @@ use smallvec::SmallVec;
 
 use crate::build::spec::{BoxExpr, RootUse, SpecOp};
 use crate::fusion::{FUSED, FusedKind};
-use crate::isa::{BinOp, FusedOp, Post, Scale, ScaledOp, Side, Stencil, TileDirection};
+use crate::isa::{AddSub, BinOp, FusedOp, Post, Scale, ScaledOp, Side, Stencil, TileDirection};
 
 /// A match of a pattern at a node: what the node becomes, and the nodes it
 /// absorbs (read by it alone).
 struct Match {
     op: FusedOp<usize, usize>,
-    absorbed: SmallVec<[usize; 1]>,
+    absorbed: SmallVec<[usize; 4]>,
 }
 
 /// Fuse every pattern of the table that the box's nodes form, in the
@@ -28,6 +28,7 @@ pub(crate) fn fuse(b: &mut BoxExpr, direction: TileDirection) {
                 FusedKind::Scaled => scaled(b, i),
                 FusedKind::StencilDouble => stencil_double(b, i),
                 FusedKind::StencilSquare => stencil_square(b, i),
+                FusedKind::StencilPair => stencil_pair(b, i),
             };
             if let Some(m) = found {
                 for x in m.absorbed {
@@ -230,6 +231,107 @@ fn stencil_square(b: &BoxExpr, i: usize) -> Option<Match> {
         },
         absorbed: smallvec::smallvec![x],
     })
+}
+
+/// The stencil `t` that node `x` doubles (`x = t + t`), when `x` is read
+/// only by one slot and `t` only by `x`'s two: `(stencil, a, b, s)`.
+fn doubled_stencil(b: &BoxExpr, x: usize) -> Option<(Stencil, usize, usize, usize)> {
+    let SpecOp::Binary(BinOp::Add, t, u) = b.nodes[x].op else {
+        return None;
+    };
+    (t == u && b.read_only_there(x, 1))
+        .then(|| stencil_read_only_there(b, t, 2))
+        .flatten()
+}
+
+/// True if scalar nodes `s` and `t` are one value: the same node, or
+/// constants of the same dtype and bits (each stencil has its own node).
+fn same_scalar(b: &BoxExpr, s: usize, t: usize) -> bool {
+    let bits = |c: oxla_ir::num_complex::Complex64| (c.re.to_bits(), c.im.to_bits());
+    s == t
+        || match (&b.nodes[s].op, &b.nodes[t].op) {
+            (&SpecOp::Const(x), &SpecOp::Const(y)) => {
+                b.nodes[s].dtype == b.nodes[t].dtype && bits(x) == bits(y)
+            }
+            _ => false,
+        }
+}
+
+/// [`FusedKind::StencilPair`]: `±post((t1 + t1) op (t2 + t2), s2)` of two
+/// doubled stencils of one kind and scale, each read only there (the
+/// gathered adjoint of a stencil at the doubled cotangents of its square:
+/// `sum(|grad f|^2)`'s gradient), then an addition of another vector to
+/// such a value read only there.
+fn stencil_pair(b: &BoxExpr, i: usize) -> Option<Match> {
+    match b.nodes[i].op {
+        SpecOp::Fused(FusedOp::Scaled {
+            f:
+                ScaledOp {
+                    op: Some(op @ (BinOp::Add | BinOp::Sub)),
+                    post,
+                },
+            a: x,
+            b: Some(y),
+            s: s2,
+        }) if x != y => {
+            let (st1, a1, b1, s) = doubled_stencil(b, x)?;
+            let (st2, a2, b2, s_2) = doubled_stencil(b, y)?;
+            if st1 != st2 || !same_scalar(b, s, s_2) {
+                return None;
+            }
+            let t1 = match b.nodes[x].op {
+                SpecOp::Binary(_, t, _) => t,
+                _ => return None,
+            };
+            let t2 = match b.nodes[y].op {
+                SpecOp::Binary(_, t, _) => t,
+                _ => return None,
+            };
+            let op = if op == BinOp::Add {
+                AddSub::Add
+            } else {
+                AddSub::Sub
+            };
+            Some(Match {
+                op: FusedOp::StencilPair {
+                    stencil: st1,
+                    op,
+                    post,
+                    taps: [a1, b1, a2, b2],
+                    s,
+                    s2,
+                    addend: None,
+                },
+                absorbed: smallvec::smallvec![x, y, t1, t2],
+            })
+        }
+        SpecOp::Binary(BinOp::Add, x, y) if x != y => [(Side::Left, x, y), (Side::Right, y, x)]
+            .into_iter()
+            .find_map(|(side, v, c)| match b.nodes[v].op {
+                SpecOp::Fused(FusedOp::StencilPair {
+                    stencil,
+                    op,
+                    post,
+                    taps,
+                    s,
+                    s2,
+                    addend: None,
+                }) if b.read_only_there(v, 1) && b.is_vector(c) => Some(Match {
+                    op: FusedOp::StencilPair {
+                        stencil,
+                        op,
+                        post,
+                        taps,
+                        s,
+                        s2,
+                        addend: Some((side, c)),
+                    },
+                    absorbed: smallvec::smallvec![v],
+                }),
+                _ => None,
+            }),
+        _ => None,
+    }
 }
 
 /// A fused value whose only reader is a sum along row tiles, of a pattern

@@ -207,6 +207,75 @@ pub(crate) fn stencil_double<T: Element>(
     }));
 }
 
+/// Two stencils of one kind and scale bound to one tile: `t1 =
+/// post(taps[0] ± taps[1], s)` and `t2 = post(taps[2] ± taps[3], s)`.
+#[derive(Clone, Copy)]
+pub(crate) struct StencilPairTaps<'a, T> {
+    pub stencil: Stencil,
+    pub taps: [&'a [T]; 4],
+    pub s: T,
+}
+
+/// `out = ±post((t1 + t1) op (t2 + t2), s2)`, plus `c` on the given side
+/// (a `FusedOp::StencilPair`), each step rounded on its own.
+#[inline(always)]
+pub(crate) fn stencil_pair<T: Element>(
+    out: &mut [T],
+    st: StencilPairTaps<'_, T>,
+    op: AddSub,
+    post: Post,
+    s2: T,
+    addend: Option<(Side, &[T])>,
+) {
+    with_stencil!(T, st.stencil, st.s, |f| with_post!(
+        T,
+        post,
+        s2,
+        |p| match op {
+            AddSub::Sub => map_pair(out, st.taps, addend, |a1, b1, a2, b2| {
+                let (t1, t2) = (f(a1, b1), f(a2, b2));
+                p(t1.add(t1).sub(t2.add(t2)))
+            }),
+            AddSub::Add => map_pair(out, st.taps, addend, |a1, b1, a2, b2| {
+                let (t1, t2) = (f(a1, b1), f(a2, b2));
+                p(t1.add(t1).add(t2.add(t2)))
+            }),
+        }
+    ));
+}
+
+/// `out[k] = g(taps[..][k])`, plus `c[k]` on the given side.
+#[inline(always)]
+fn map_pair<T: Element>(
+    out: &mut [T],
+    taps: [&[T]; 4],
+    addend: Option<(Side, &[T])>,
+    g: impl Fn(T, T, T, T) -> T,
+) {
+    let n = out.len();
+    // cut every operand to the tile first: no bounds checks in the loops
+    let [a1, b1, a2, b2] = taps.map(|t| &t[..n]);
+    match addend {
+        None => {
+            for k in 0..n {
+                out[k] = g(a1[k], b1[k], a2[k], b2[k]);
+            }
+        }
+        Some((Side::Left, c)) => {
+            let c = &c[..n];
+            for k in 0..n {
+                out[k] = g(a1[k], b1[k], a2[k], b2[k]).add(c[k]);
+            }
+        }
+        Some((Side::Right, c)) => {
+            let c = &c[..n];
+            for k in 0..n {
+                out[k] = c[k].add(g(a1[k], b1[k], a2[k], b2[k]));
+            }
+        }
+    }
+}
+
 /// Add the stencil's squares into a row's sum at row positions
 /// `col..col + len` (a `FusedSum` of a `FusedOp::StencilSquare`).
 #[inline(always)]
@@ -366,6 +435,85 @@ mod tests {
                         let addend = addend.map(|side| (side, c.as_slice()));
                         stencil_double(&mut fused, st, post, s2, addend);
                         let what = format!("double {stencil:?} {post:?} {addend:?}");
+                        assert_eq!(bits(&fused), bits(&want), "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stencil pair gives, bit for bit, what its steps give one pass at
+    /// a time: two stencils, two doublings, their sum or difference scaled
+    /// (negated or not), and the addend on either side.
+    #[test]
+    fn stencil_pairs_match_their_steps_one_pass_at_a_time() {
+        let specials = [
+            0.0,
+            -0.0,
+            1.5,
+            -3.25,
+            f64::INFINITY,
+            f64::NAN,
+            1e308,
+            7e-310,
+        ];
+        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
+        let taps: Vec<Vec<f64>> = (0..5)
+            .map(|k| (0..61).map(|i| value(i + 13 * k)).collect())
+            .collect();
+        let (s, s2) = (0.3, -1.7);
+        let n = taps[0].len();
+        let step = |f: ScaledOp, a: &[f64], b: &[f64], s: f64| {
+            let mut t = vec![0.0; n];
+            scaled(f, &mut t, Src::Slice(a), Some(Src::Slice(b)), s);
+            t
+        };
+        let plain = |op: BinOp, a: &[f64], b: &[f64]| {
+            let mut t = vec![0.0; n];
+            binary(op, &mut t, Src::Slice(a), Src::Slice(b));
+            t
+        };
+        for stencil in [AddSub::Add, AddSub::Sub]
+            .into_iter()
+            .flat_map(|op| [Scale::Mul, Scale::Div].map(|scale| Stencil { op, scale }))
+        {
+            let t1 = step(stencil.scaled(), &taps[0], &taps[1], s);
+            let t2 = step(stencil.scaled(), &taps[2], &taps[3], s);
+            let (u1, u2) = (plain(BinOp::Add, &t1, &t1), plain(BinOp::Add, &t2, &t2));
+            for op in [AddSub::Add, AddSub::Sub] {
+                for post in [Scale::Mul, Scale::Div]
+                    .into_iter()
+                    .flat_map(|scale| [false, true].map(|negate| Post { scale, negate }))
+                {
+                    let bin = if op == AddSub::Add {
+                        BinOp::Add
+                    } else {
+                        BinOp::Sub
+                    };
+                    let v = step(
+                        ScaledOp {
+                            op: Some(bin),
+                            post,
+                        },
+                        &u1,
+                        &u2,
+                        s2,
+                    );
+                    for addend in [None, Some(Side::Left), Some(Side::Right)] {
+                        let want = match addend {
+                            None => v.clone(),
+                            Some(Side::Left) => plain(BinOp::Add, &v, &taps[4]),
+                            Some(Side::Right) => plain(BinOp::Add, &taps[4], &v),
+                        };
+                        let pair = StencilPairTaps {
+                            stencil,
+                            taps: [&taps[0], &taps[1], &taps[2], &taps[3]],
+                            s,
+                        };
+                        let mut fused = vec![0.0; n];
+                        let addend = addend.map(|side| (side, taps[4].as_slice()));
+                        stencil_pair(&mut fused, pair, op, post, s2, addend);
+                        let what = format!("{stencil:?} {op:?} {post:?} {addend:?}");
                         assert_eq!(bits(&fused), bits(&want), "{what}");
                     }
                 }

@@ -26,7 +26,7 @@ use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
 use crate::exec::stream;
 use crate::fusion::FusedKind;
-use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr};
+use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr, VSrc};
 
 /// Run `program`'s vector instructions on one tile.
 pub(crate) fn run_vector(
@@ -193,52 +193,7 @@ fn run_typed<T: ArrayElement>(
                     }))
                 }
             },
-            // One arm per row of the fusion table; a pattern runs only in the
-            // dtypes its row names (the others do not compile its loop).
-            VInstr::Fused { dst, op, .. } => match op {
-                FusedOp::Scaled { f, a, b, s } => {
-                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                        let b = match b {
-                            Some(b) => Some(src::<T>(b, ro, tile)),
-                            None => None,
-                        };
-                        let s = scalar_reg::<T>(s, ro);
-                        loops::scaled(f, out, src::<T>(a, ro, tile), b, s)
-                    })
-                }
-                FusedOp::StencilSquare { stencil, a, b, s } => {
-                    if const { FusedKind::StencilSquare.fuses(T::DTYPE) } {
-                        with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                            loops::stencil_square(out, taps::<T>(stencil, (a, b, s), ro, tile))
-                        })
-                    } else {
-                        unvalidated("a stencil square in a type without its loop")
-                    }
-                }
-                FusedOp::StencilDouble {
-                    stencil,
-                    post,
-                    a,
-                    b,
-                    s,
-                    s2,
-                    addend,
-                } => {
-                    if const { FusedKind::StencilDouble.fuses(T::DTYPE) } {
-                        with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                            let addend = match addend {
-                                Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
-                                None => None,
-                            };
-                            let taps = taps::<T>(stencil, (a, b, s), ro, tile);
-                            let s2 = scalar_reg::<T>(s2, ro);
-                            loops::stencil_double(out, taps, post, s2, addend)
-                        })
-                    } else {
-                        unvalidated("a stencil doubling in a type without its loop")
-                    }
-                }
-            },
+            VInstr::Fused { dst, op, .. } => run_fused::<T>(dst, op, banks, outs, tile),
             VInstr::FusedSum { red, op, .. } => {
                 fused_sum::<T>(red as usize, op, banks, cursors, tile)
             }
@@ -247,6 +202,100 @@ fn run_typed<T: ArrayElement>(
             } => gather::<T>(view, stride, dst, banks, tile),
             VInstr::Store { out, a, .. } => store::<T>(out, a, banks, outs, tile),
             VInstr::Reduce { red, a, .. } => reduce::<T>(red as usize, a, banks, cursors, tile),
+        }
+    }
+}
+
+/// One fused instruction: one arm per row of the fusion table; a pattern
+/// runs only in the dtypes its row names (the others do not compile its
+/// loop). Its own function in debug builds, so that the arms' stack slots
+/// are not all in `run_typed`'s frame (which must fit small thread stacks);
+/// inlined into `run_typed` in release builds, for its target features.
+// `match` rather than `Option::map`: see `run_typed`.
+#[allow(clippy::manual_map)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline(never))]
+fn run_fused<T: ArrayElement>(
+    dst: VDst,
+    op: FusedOp<VSrc, u16>,
+    banks: &mut Banks,
+    outs: &mut OutSlices<'_>,
+    tile: &Tile<'_, '_>,
+) {
+    match op {
+        FusedOp::Scaled { f, a, b, s } => {
+            with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                let b = match b {
+                    Some(b) => Some(src::<T>(b, ro, tile)),
+                    None => None,
+                };
+                let s = scalar_reg::<T>(s, ro);
+                loops::scaled(f, out, src::<T>(a, ro, tile), b, s)
+            })
+        }
+        FusedOp::StencilSquare { stencil, a, b, s } => {
+            if const { FusedKind::StencilSquare.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    loops::stencil_square(out, taps::<T>(stencil, (a, b, s), ro, tile))
+                })
+            } else {
+                unvalidated("a stencil square in a type without its loop")
+            }
+        }
+        FusedOp::StencilDouble {
+            stencil,
+            post,
+            a,
+            b,
+            s,
+            s2,
+            addend,
+        } => {
+            if const { FusedKind::StencilDouble.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    let addend = match addend {
+                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
+                        None => None,
+                    };
+                    let taps = taps::<T>(stencil, (a, b, s), ro, tile);
+                    let s2 = scalar_reg::<T>(s2, ro);
+                    loops::stencil_double(out, taps, post, s2, addend)
+                })
+            } else {
+                unvalidated("a stencil doubling in a type without its loop")
+            }
+        }
+        FusedOp::StencilPair {
+            stencil,
+            op,
+            post,
+            taps,
+            s,
+            s2,
+            addend,
+        } => {
+            if const { FusedKind::StencilPair.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    let addend = match addend {
+                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
+                        None => None,
+                    };
+                    let pair = loops::StencilPairTaps {
+                        stencil,
+                        taps: [
+                            vector_src::<T>(taps[0], ro, tile),
+                            vector_src::<T>(taps[1], ro, tile),
+                            vector_src::<T>(taps[2], ro, tile),
+                            vector_src::<T>(taps[3], ro, tile),
+                        ],
+                        s: scalar_reg::<T>(s, ro),
+                    };
+                    let s2 = scalar_reg::<T>(s2, ro);
+                    loops::stencil_pair(out, pair, op, post, s2, addend)
+                })
+            } else {
+                unvalidated("a stencil pair in a type without its loop")
+            }
         }
     }
 }

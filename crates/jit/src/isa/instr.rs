@@ -130,6 +130,19 @@ pub(crate) enum FusedOp<V, S> {
         s2: S,
         addend: Option<(Side, V)>,
     },
+    /// `±post((t1 + t1) op (t2 + t2), s2)` with `t1 = stencil(a1, b1, s)`
+    /// and `t2 = stencil(a2, b2, s)`, then `+ c` on the given side: the
+    /// gathered adjoint of a stencil at the doubled cotangents of a square
+    /// (`sum(|grad f|^2)`'s gradient), one derivative at each neighbour.
+    StencilPair {
+        stencil: Stencil,
+        op: AddSub,
+        post: Post,
+        taps: [V; 4],
+        s: S,
+        s2: S,
+        addend: Option<(Side, V)>,
+    },
 }
 
 impl<V: Copy, S: Copy> FusedOp<V, S> {
@@ -139,16 +152,20 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::Scaled { .. } => FusedKind::Scaled,
             FusedOp::StencilSquare { .. } => FusedKind::StencilSquare,
             FusedOp::StencilDouble { .. } => FusedKind::StencilDouble,
+            FusedOp::StencilPair { .. } => FusedKind::StencilPair,
         }
     }
 
     /// The vector operands.
-    pub fn vectors(&self) -> SmallVec<[V; 3]> {
+    pub fn vectors(&self) -> SmallVec<[V; 5]> {
         match *self {
             FusedOp::Scaled { a, b, .. } => std::iter::once(a).chain(b).collect(),
             FusedOp::StencilSquare { a, b, .. } => smallvec::smallvec![a, b],
             FusedOp::StencilDouble { a, b, addend, .. } => {
                 [a, b].into_iter().chain(addend.map(|(_, c)| c)).collect()
+            }
+            FusedOp::StencilPair { taps, addend, .. } => {
+                taps.into_iter().chain(addend.map(|(_, c)| c)).collect()
             }
         }
     }
@@ -159,7 +176,9 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::Scaled { s, .. } | FusedOp::StencilSquare { s, .. } => {
                 smallvec::smallvec![s]
             }
-            FusedOp::StencilDouble { s, s2, .. } => smallvec::smallvec![s, s2],
+            FusedOp::StencilDouble { s, s2, .. } | FusedOp::StencilPair { s, s2, .. } => {
+                smallvec::smallvec![s, s2]
+            }
         }
     }
 
@@ -200,6 +219,26 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
                 post,
                 a: v(a)?,
                 b: v(b)?,
+                s: s(s1)?,
+                s2: s(s2)?,
+                addend: match addend {
+                    Some((side, c)) => Some((side, v(c)?)),
+                    None => None,
+                },
+            },
+            FusedOp::StencilPair {
+                stencil,
+                op,
+                post,
+                taps,
+                s: s1,
+                s2,
+                addend,
+            } => FusedOp::StencilPair {
+                stencil,
+                op,
+                post,
+                taps: [v(taps[0])?, v(taps[1])?, v(taps[2])?, v(taps[3])?],
                 s: s(s1)?,
                 s2: s(s2)?,
                 addend: match addend {
