@@ -17,6 +17,8 @@ use oxla_ir::{DType, IrError, Tensor};
 pub(crate) trait Arith: Sized + Clone {
     /// Why an operation failed.
     type Error;
+    /// `self + o`.
+    fn add(&self, o: &Self) -> Result<Self, Self::Error>;
     /// `self - o`.
     fn sub(&self, o: &Self) -> Result<Self, Self::Error>;
     /// `self * o`.
@@ -33,6 +35,9 @@ pub(crate) trait Arith: Sized + Clone {
 
 impl Arith for f64 {
     type Error = std::convert::Infallible;
+    fn add(&self, o: &f64) -> Result<f64, Self::Error> {
+        Ok(self + o)
+    }
     fn sub(&self, o: &f64) -> Result<f64, Self::Error> {
         Ok(self - o)
     }
@@ -55,6 +60,9 @@ impl Arith for f64 {
 
 impl Arith for Tensor {
     type Error = IrError;
+    fn add(&self, o: &Tensor) -> Result<Tensor, IrError> {
+        Tensor::add(self, o)
+    }
     fn sub(&self, o: &Tensor) -> Result<Tensor, IrError> {
         Tensor::sub(self, o)
     }
@@ -123,10 +131,18 @@ impl<T: Arith> Sym<T> {
         })
     }
 
+    /// `k * self`: `1 * x` is `x` and `2 * x` is `x + x`, exactly, with
+    /// fewer graph nodes than a multiplication by a constant.
     fn times(&self, k: i64, one: &T) -> Result<Sym<T>, T::Error> {
-        Ok(match self {
-            Sym::Zero => Sym::Zero,
-            x => Sym::Val(x.value(one).times(k)?),
+        Ok(match (self, k) {
+            (Sym::Zero, _) => Sym::Zero,
+            (x, 1) => x.clone(),
+            (Sym::One, 2) => Sym::Val(one.times(2)?),
+            (x, 2) => {
+                let v = x.value(one);
+                Sym::Val(v.add(&v)?)
+            }
+            (x, k) => Sym::Val(x.value(one).times(k)?),
         })
     }
 

@@ -137,7 +137,7 @@ impl Composite for FdOp {
         let scheme = self.scheme();
         let valid = (1..=super::MAX_ORDER).contains(&self.order)
             && (2..=super::MAX_ACCURACY).contains(&self.accuracy)
-            && self.accuracy % 2 == 0;
+            && self.accuracy.is_multiple_of(2);
         if !valid {
             return Err(self.error(format!(
                 "order {} and accuracy {} are not supported",

@@ -70,14 +70,18 @@ impl Ratio {
 impl Arith for Ratio {
     type Error = Overflow;
 
-    fn sub(&self, o: &Ratio) -> Result<Ratio, Overflow> {
+    fn add(&self, o: &Ratio) -> Result<Ratio, Overflow> {
         let num = self
             .num
             .checked_mul(o.den)
             .zip(o.num.checked_mul(self.den))
-            .and_then(|(a, b)| a.checked_sub(b))
+            .and_then(|(a, b)| a.checked_add(b))
             .ok_or(Overflow)?;
         Ratio::new(num, self.den.checked_mul(o.den).ok_or(Overflow)?)
+    }
+
+    fn sub(&self, o: &Ratio) -> Result<Ratio, Overflow> {
+        self.add(&o.neg()?)
     }
 
     fn mul(&self, o: &Ratio) -> Result<Ratio, Overflow> {

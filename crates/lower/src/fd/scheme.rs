@@ -57,7 +57,7 @@ impl Scheme {
 
     /// Points of a one-sided stencil.
     fn num_coef(&self) -> usize {
-        self.num_central() + usize::from(self.order % 2 == 0)
+        self.num_central() + usize::from(self.order.is_multiple_of(2))
     }
 
     /// How far the centered stencil reaches on each side.

@@ -7,7 +7,7 @@ use oxla_ir::{DType, Tensor};
 
 use super::FdError;
 use super::op::FdOp;
-use super::scheme::Scheme;
+use super::scheme::{Closure, Scheme};
 use crate::gradient_op::{SpacingKind, WeakStep};
 use crate::{AxisSpacing, Spacing};
 
@@ -167,6 +167,39 @@ impl Derivative {
     /// The same derivative with another boundary.
     pub fn boundary(self, boundary: Boundary) -> Derivative {
         Derivative { boundary, ..self }
+    }
+
+    /// The fewest points its axis needs (every stencil fits), or `None` if
+    /// the order or accuracy is not supported.
+    ///
+    /// ```
+    /// use oxla_lower::fd::Derivative;
+    /// assert_eq!(Derivative::new(0, 2).accuracy(4).min_len(), Some(7));
+    /// assert_eq!(Derivative::new(0, 2).accuracy(4).periodic().min_len(), Some(5));
+    /// assert_eq!(Derivative::new(0, 0).min_len(), None);
+    /// ```
+    pub fn min_len(&self) -> Option<usize> {
+        let coords = matches!(&self.spacing, Spacing::Array(t) if t.ndim() == 1);
+        let order = usize::try_from(self.order).ok()?;
+        let accuracy = usize::try_from(self.accuracy).ok()?;
+        let top = if coords {
+            MAX_COORD_ACCURACY
+        } else {
+            MAX_ACCURACY
+        };
+        let valid =
+            (1..=MAX_ORDER).contains(&order) && (2..=top).contains(&accuracy) && accuracy % 2 == 0;
+        let closure = match self.boundary {
+            Boundary::OneSided => Closure::OneSided,
+            Boundary::Periodic { .. } => Closure::Periodic,
+        };
+        let scheme = Scheme {
+            order,
+            accuracy,
+            closure,
+            coords,
+        };
+        valid.then(|| scheme.min_len())
     }
 }
 

@@ -132,6 +132,9 @@ impl FdStencil {
     /// Groups with Fornberg's weights from the coordinates `x` (f64), as
     /// graph nodes: per row of each block, from the coordinates of its
     /// points (periodic: shifted by the period where the stencil wraps).
+    /// Blocks whose stencils have the same number of points share one run
+    /// of the recurrence over all their rows (its graph is the largest
+    /// part of the lowering).
     fn coordinate_groups(
         &self,
         blocks: &[Block],
@@ -144,7 +147,6 @@ impl FdStencil {
             join(
                 pieces(self.n, rows.start as isize + o, rows.len()),
                 0,
-                rows.len(),
                 |p| {
                     let x = x.slice_axis(0, p.src.start, p.src.end)?;
                     if p.wraps == 0 {
@@ -155,41 +157,60 @@ impl FdStencil {
                 },
             )
         };
-        let weights = |z: &Tensor, points: &[Tensor]| -> Result<Vec<Tensor>, IrError> {
-            tensor_weights(order, z, points, DType::F64)?
+        // per block: where the derivative is taken, and its points, one value per row
+        let mut stencils: Vec<(Tensor, Vec<Tensor>)> = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            stencils.push(match block {
+                Block::Sliding { rows, offsets } => (
+                    coords(rows, 0)?,
+                    offsets
+                        .iter()
+                        .map(|&o| coords(rows, o))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Block::Fixed { rows, points } => (
+                    x.slice_axis(0, rows.start, rows.end)?,
+                    points
+                        .clone()
+                        .map(|p| {
+                            x.slice_axis(0, p, p + 1)?
+                                .broadcast_in_dim(&[rows.len()], &[0])
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+            });
+        }
+        let mut weights: Vec<Option<Vec<Tensor>>> = vec![None; blocks.len()];
+        for (b, (_, points)) in stencils.iter().enumerate() {
+            if weights[b].is_some() {
+                continue;
+            }
+            let batch: Vec<usize> = (b..blocks.len())
+                .filter(|&c| stencils[c].1.len() == points.len())
+                .collect();
+            let z = concat(batch.iter().map(|&c| stencils[c].0.clone()).collect(), 0)?;
+            let at = (0..points.len())
+                .map(|k| concat(batch.iter().map(|&c| stencils[c].1[k].clone()).collect(), 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let w = tensor_weights(order, &z, &at, DType::F64)?
                 .into_iter()
                 .map(|w| w.convert(self.compute))
-                .collect()
-        };
-        // a periodic axis' blocks share their offsets: one batch over every row
-        let shared = match blocks {
-            [Block::Sliding { offsets, .. }, ..] if period.is_some() => {
-                let all = 0..self.n;
-                let points = offsets
-                    .iter()
-                    .map(|&o| coords(&all, o))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Some(weights(&coords(&all, 0)?, &points)?)
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut start = 0;
+            for &c in &batch {
+                let len = blocks[c].rows().len();
+                weights[c] = Some(
+                    w.iter()
+                        .map(|w| slice_rows(w, start, start + len))
+                        .collect::<Result<_, _>>()?,
+                );
+                start += len;
             }
-            _ => None,
-        };
+        }
         let mut groups = Vec::new();
-        for block in blocks {
+        for (block, w) in blocks.iter().zip(weights.into_iter().flatten()) {
             match block {
                 Block::Sliding { rows, offsets } => {
-                    let w = match &shared {
-                        Some(all) => all
-                            .iter()
-                            .map(|w| w.slice_axis(0, rows.start, rows.end))
-                            .collect::<Result<Vec<_>, _>>()?,
-                        None => {
-                            let points = offsets
-                                .iter()
-                                .map(|&o| coords(rows, o))
-                                .collect::<Result<Vec<_>, _>>()?;
-                            weights(&coords(rows, 0)?, &points)?
-                        }
-                    };
                     let terms = offsets
                         .iter()
                         .zip(w)
@@ -201,14 +222,7 @@ impl FdStencil {
                     });
                 }
                 Block::Fixed { rows, points } => {
-                    // every row reads the same points: one batch for the
-                    // block, then a group per row (its own offsets)
-                    let len = rows.len();
-                    let at = points
-                        .clone()
-                        .map(|p| x.slice_axis(0, p, p + 1)?.broadcast_in_dim(&[len], &[0]))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let w = weights(&x.slice_axis(0, rows.start, rows.end)?, &at)?;
+                    // every row reads the same points: a group per row, its own offsets
                     for (r, row) in rows.clone().enumerate() {
                         let terms = points
                             .clone()
@@ -241,7 +255,6 @@ impl FdStencil {
                 join(
                     pieces(self.n, g.rows.start as isize + o, len),
                     self.axis,
-                    len,
                     |p| f.slice_axis(self.axis, p.src.start, p.src.end),
                 )?
                 .convert(self.compute)
@@ -332,32 +345,44 @@ impl FdStencil {
     }
 }
 
-/// The run of `len` rows along `axis` made of `pieces`, each read by
-/// `read`: the piece itself when there is one, else the pieces padded with
-/// `-0.0` into place and added.
+/// The run of rows along `axis` made of `pieces`, each read by `read`.
 fn join(
     pieces: Vec<Piece>,
     axis: usize,
-    len: usize,
     read: impl Fn(&Piece) -> Result<Tensor, IrError>,
 ) -> Result<Tensor, IrError> {
+    concat(pieces.iter().map(read).collect::<Result<_, _>>()?, axis)
+}
+
+/// `parts` one after the other along `axis`: the part itself when there
+/// is one, else the parts padded with `-0.0` into place and added.
+fn concat(parts: Vec<Tensor>, axis: usize) -> Result<Tensor, IrError> {
+    if parts.len() == 1 {
+        return Ok(parts.into_iter().next().expect("one part"));
+    }
+    let len: usize = parts.iter().map(|p| p.shape()[axis]).sum();
     let mut total: Option<Tensor> = None;
-    for p in &pieces {
-        let t = read(p)?;
-        let t = if pieces.len() == 1 {
-            t
-        } else {
-            let after = len - p.at - p.src.len();
-            t.pad_axis(
-                &Tensor::neg_zero(t.dtype()),
-                axis,
-                p.at as i64,
-                after as i64,
-            )?
-        };
-        accumulate(&mut total, t)?;
+    let mut at = 0;
+    for p in parts {
+        let rows = p.shape()[axis];
+        let padded = p.pad_axis(
+            &Tensor::neg_zero(p.dtype()),
+            axis,
+            at as i64,
+            (len - at - rows) as i64,
+        )?;
+        accumulate(&mut total, padded)?;
+        at += rows;
     }
     total.ok_or_else(|| composite_error("an empty run of rows".into()))
+}
+
+/// Rows `start..end` of a 1-d weight (itself when that is all of it).
+fn slice_rows(w: &Tensor, start: usize, end: usize) -> Result<Tensor, IrError> {
+    if start == 0 && end == w.shape()[0] {
+        return Ok(w.clone());
+    }
+    w.slice_axis(0, start, end)
 }
 
 /// Groups of a uniform axis: Fornberg's weights for each block's integer

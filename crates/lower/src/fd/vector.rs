@@ -171,7 +171,8 @@ pub fn curl(fields: &[Tensor], grid: &[AxisGrid], accuracy: i64) -> Result<Vec<T
     let ndim = fields.len();
     let grids = per_axis("curl", grid, ndim)?;
     // (component, axis) of each positive and negative part
-    let parts: &[((usize, usize), (usize, usize))] = if ndim == 2 {
+    type Part = (usize, usize);
+    let parts: &[(Part, Part)] = if ndim == 2 {
         &[((1, 0), (0, 1))]
     } else {
         &[((2, 1), (1, 2)), ((0, 2), (2, 0)), ((1, 0), (0, 1))]
