@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Differentiate a .npy array like numpy.gradient; write one .npy per axis.
     Gradient(GradientArgs),
+    /// One derivative of any order and accuracy (findiff's stencils, periodic axes); write one .npy.
+    Derivative(crate::derivative_args::DerivativeArgs),
     /// Run the embedded demo: convergence of both edge orders on a sample field.
     Demo,
     /// Time named cases in-process against a memory-copy floor.

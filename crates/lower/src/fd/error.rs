@@ -91,15 +91,11 @@ pub enum FdError {
         /// Its value.
         value: f64,
     },
-    /// A period was given for an axis that has none to give.
+    /// A period was given for a periodic axis with a uniform step.
     #[error(
-        "a period length is taken only by periodic axes with coordinates (a periodic uniform axis of n points and step h has period n*h){}",
-        if *periodic { "" } else { "; this axis is not periodic" }
+        "a period length is taken only by periodic axes with coordinates: a periodic uniform axis of n points and step h has period n*h"
     )]
-    UnexpectedPeriod {
-        /// True if the axis is periodic (with a uniform step).
-        periodic: bool,
-    },
+    UnexpectedPeriod,
     /// A periodic axis with coordinates needs its period length.
     #[error(
         "periodic axis {axis} has coordinates: give its period length (the distance from x[0] to the point after x[n-1])"

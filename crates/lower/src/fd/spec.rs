@@ -405,7 +405,7 @@ fn check_period(
     let coords = matches!(spacing, AxisSpacing::Coords(_));
     match (periodic, coords, period) {
         (true, true, None) => Err(FdError::MissingPeriod { axis }),
-        (_, false, Some(_)) | (false, true, Some(_)) => Err(FdError::UnexpectedPeriod { periodic }),
+        (_, false, Some(_)) => Err(FdError::UnexpectedPeriod),
         (true, true, Some(p)) if !(p.is_finite() && p > 0.0) => Err(FdError::InvalidPeriod {
             axis,
             period: p,
