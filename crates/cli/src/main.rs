@@ -39,6 +39,7 @@ mod args;
 mod bench;
 mod commands;
 mod demo;
+mod demo_fd;
 mod derivative_args;
 mod error;
 mod input;
