@@ -206,7 +206,8 @@ fn gradient_convergence(out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-fn show_order(o: f64) -> String {
+/// An observed order with two decimals, or `-` where there is none.
+pub(crate) fn show_order(o: f64) -> String {
     if o.is_finite() {
         format!("{o:.2}")
     } else {

@@ -23,6 +23,7 @@ use ndarray::{Array1, Array2};
 use oxla::fd::{AxisGrid, Boundary, Derivative};
 use oxla::{Error, Spacing, Tensor};
 
+use crate::demo::show_order;
 use crate::error::CliError;
 
 /// Grid sizes of the refinement tables: the step halves each time (the
@@ -68,7 +69,7 @@ fn table(
         for (k, &p) in accuracies.iter().enumerate() {
             let e = error(n, p)?;
             let seen = previous[k].map_or(f64::NAN, |c| (c / e).log2());
-            write!(out, "  {e:>10.3e}  {:>5}", show(seen))?;
+            write!(out, "  {e:>10.3e}  {:>5}", show_order(seen))?;
             previous[k] = Some(e);
             last[k] = seen;
         }
@@ -78,14 +79,6 @@ fn table(
         writeln!(out, "  {label} observed order, accuracy {p}: {seen:.2}")?;
     }
     Ok(())
-}
-
-fn show(order: f64) -> String {
-    if order.is_finite() {
-        format!("{order:.2}")
-    } else {
-        "-".into()
-    }
 }
 
 /// The largest |a - b|.

@@ -9,7 +9,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{listing, read_npy};
+use common::{listing, one_error_line, read_npy};
 use oxla::fd::{Boundary, Derivative};
 use oxla::{ArrayValue, Spacing, Tensor};
 use oxla_npy::{ByteOrder, Descr, Element, Header};
@@ -34,6 +34,11 @@ fn save(path: &Path, value: &ArrayValue, fortran: bool, order: ByteOrder) {
     fs::write(path, bytes).unwrap();
 }
 
+/// Save `value` as a native-endian C-order `.npy` file.
+fn save_c(path: &Path, value: &ArrayValue) {
+    save(path, value, false, ByteOrder::NATIVE);
+}
+
 fn f64_value(shape: &[usize], seed: u64) -> ArrayValue {
     let mut rng = oxla::SplitMix64::new(seed);
     let n: usize = shape.iter().product();
@@ -51,20 +56,13 @@ fn oxla_in(dir: &Path) -> assert_cmd::Command {
 fn order_one_accuracy_two_is_gradient_with_edge_order_two_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    save(
-        &dir.join("f.npy"),
-        &f64_value(&[7, 9], 1),
-        false,
-        ByteOrder::NATIVE,
-    );
+    save_c(&dir.join("f.npy"), &f64_value(&[7, 9], 1));
     let x: Vec<f64> = (0..9)
         .map(|i| f64::from(i) * 0.3 + f64::from(i * i) * 0.01)
         .collect();
-    save(
+    save_c(
         &dir.join("x.npy"),
         &ArrayValue::from(ndarray::arr1(&x).into_dyn()),
-        false,
-        ByteOrder::NATIVE,
     );
     for spacing in ["0.3", "x.npy"] {
         oxla_in(dir)
@@ -137,12 +135,12 @@ fn results_are_the_librarys_bit_for_bit() {
         }
     }
     // periodic coordinates with their period
-    save(&dir.join("in.npy"), &v, false, ByteOrder::NATIVE);
+    save_c(&dir.join("in.npy"), &v);
     let x: Vec<f64> = (0..10)
         .map(|i| f64::from(i) + 0.2 * f64::from(i).sin())
         .collect();
     let xs = ArrayValue::from(ndarray::arr1(&x).into_dyn());
-    save(&dir.join("x.npy"), &xs, false, ByteOrder::NATIVE);
+    save_c(&dir.join("x.npy"), &xs);
     matches_library(
         dir,
         &v,
@@ -208,6 +206,23 @@ fn integer_input_becomes_float64_and_byte_order_is_kept() {
     assert_eq!(read_npy(&dir.join("db.npy")).descr, "'>f8'");
 }
 
+/// `"AXIS ORDER ACCURACY SPACING [more words]"` as the command's arguments.
+fn words(case: &str) -> Vec<&str> {
+    let w: Vec<&str> = case.split(' ').collect();
+    let mut out = vec![
+        "--axis",
+        w[0],
+        "--order",
+        w[1],
+        "--accuracy",
+        w[2],
+        "--spacing",
+        w[3],
+    ];
+    out.extend(&w[4..]);
+    out
+}
+
 /// The failure contract: status 2, one line naming the problem, nothing written.
 fn fails(dir: &Path, words: &[&str], needles: &[&str]) {
     let before = listing(dir);
@@ -218,15 +233,7 @@ fn fails(dir: &Path, words: &[&str], needles: &[&str]) {
         .assert()
         .code(2)
         .stdout("");
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(
-        stderr.ends_with('\n') && stderr.lines().count() == 1,
-        "not one line: {stderr:?}"
-    );
-    assert!(
-        stderr.starts_with("oxla: error: ") && !stderr.contains("panicked"),
-        "{stderr}"
-    );
+    let stderr = one_error_line(assert.get_output());
     for needle in needles {
         assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
     }
@@ -237,100 +244,45 @@ fn fails(dir: &Path, words: &[&str], needles: &[&str]) {
 fn every_bad_argument_is_status_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    save(
-        &dir.join("f.npy"),
-        &f64_value(&[10, 6], 4),
-        false,
-        ByteOrder::NATIVE,
-    );
+    save_c(&dir.join("f.npy"), &f64_value(&[10, 6], 4));
     let bad_x = ArrayValue::from(ndarray::arr1(&[0.0, 1.0, 2.0, 2.0, 3.0, 4.0]).into_dyn());
-    save(&dir.join("bad_x.npy"), &bad_x, false, ByteOrder::NATIVE);
+    save_c(&dir.join("bad_x.npy"), &bad_x);
     let x = ArrayValue::from(ndarray::arr1(&[0.0, 1.0, 2.0, 2.5, 3.0, 4.0]).into_dyn());
-    save(&dir.join("x.npy"), &x, false, ByteOrder::NATIVE);
-    let common =
-        |axis: &'static str, order: &'static str, accuracy: &'static str, h: &'static str| {
-            vec![
-                "--axis",
-                axis,
-                "--order",
-                order,
-                "--accuracy",
-                accuracy,
-                "--spacing",
-                h,
-            ]
-        };
-    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+    save_c(&dir.join("x.npy"), &x);
+    // "AXIS ORDER ACCURACY SPACING [more words]" and what the one line must say
+    let cases: &[(&str, &[&str])] = &[
         (
-            common("0", "1", "3", "1"),
-            vec!["f.npy (shape (10, 6))", "even number", "got 3"],
+            "0 1 3 1",
+            &["f.npy (shape (10, 6))", "even number", "got 3"],
         ),
-        (common("0", "1", "0", "1"), vec!["even number", "got 0"]),
+        ("0 1 0 1", &["even number", "got 0"]),
+        ("0 0 2 1", &["derivative order", "got 0"]),
+        ("2 1 2 1", &["axis 2 is out of bounds"]),
+        ("-3 1 2 1", &["axis -3 is out of bounds"]),
+        ("1 2 4 1", &["axis 1 has 6 point(s)", "needs at least 7"]),
+        ("0 2 2 0", &["finite and non-zero", "0.0"]),
+        ("0 2 2 -0", &["finite and non-zero", "-0.0"]),
+        ("0 2 2 nan", &["finite and non-zero", "NaN"]),
+        ("0 2 2 inf", &["finite and non-zero", "inf"]),
         (
-            common("0", "0", "2", "1"),
-            vec!["derivative order", "got 0"],
+            "1 1 2 bad_x.npy",
+            &["strictly increasing", "[--spacing bad_x.npy]"],
         ),
-        (common("2", "1", "2", "1"), vec!["axis 2 is out of bounds"]),
+        ("1 1 2 x.npy --periodic", &["give its period length"]),
         (
-            common("-3", "1", "2", "1"),
-            vec!["axis -3 is out of bounds"],
+            "1 1 2 x.npy --periodic --period 3",
+            &["longer than the span"],
         ),
-        (
-            common("1", "2", "4", "1"),
-            vec!["axis 1 has 6 point(s)", "needs at least 7"],
-        ),
-        (
-            common("0", "2", "2", "0"),
-            vec!["finite and non-zero", "0.0"],
-        ),
-        (
-            common("0", "2", "2", "-0"),
-            vec!["finite and non-zero", "-0.0"],
-        ),
-        (
-            common("0", "2", "2", "nan"),
-            vec!["finite and non-zero", "NaN"],
-        ),
-        (
-            common("0", "2", "2", "inf"),
-            vec!["finite and non-zero", "inf"],
-        ),
-        (
-            common("1", "1", "2", "bad_x.npy"),
-            vec!["strictly increasing", "[--spacing bad_x.npy]"],
-        ),
-        (
-            [common("1", "1", "2", "x.npy"), vec!["--periodic"]].concat(),
-            vec!["give its period length"],
-        ),
-        (
-            [
-                common("1", "1", "2", "x.npy"),
-                vec!["--periodic", "--period", "3"],
-            ]
-            .concat(),
-            vec!["longer than the span"],
-        ),
-        (
-            [
-                common("0", "1", "2", "0.5"),
-                vec!["--periodic", "--period", "3"],
-            ]
-            .concat(),
-            vec!["n*h"],
-        ),
-        (common("0", "1", "2", "nope.npy"), vec!["nope.npy"]),
-        (
-            [common("0", "1", "2", "1"), vec!["--period", "3"]].concat(),
-            vec!["--periodic"],
-        ),
+        ("0 1 2 0.5 --periodic --period 3", &["n*h"]),
+        ("0 1 2 nope.npy", &["nope.npy"]),
+        ("0 1 2 1 --period 3", &["--periodic"]),
     ];
-    for (words, needles) in &cases {
-        fails(dir, words, needles);
+    for (case, needles) in cases {
+        fails(dir, &words(case), needles);
     }
     // a file the user had is kept when a run fails
     fs::create_dir(dir.join("out")).unwrap();
     fs::write(dir.join("out/d.npy"), "MINE").unwrap();
-    fails(dir, &common("0", "1", "5", "1"), &["got 5"]);
+    fails(dir, &words("0 1 5 1"), &["got 5"]);
     assert_eq!(fs::read_to_string(dir.join("out/d.npy")).unwrap(), "MINE");
 }

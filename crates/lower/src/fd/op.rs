@@ -8,7 +8,9 @@ use oxla_ir::{Composite, DType, IrError, Shape, Tensor};
 use super::scheme::{Closure, Scheme};
 use super::stencil::FdStencil;
 use crate::EdgeOrder;
-use crate::gradient_op::{GradientOp, SpacingKind, WeakStep};
+use crate::gradient_op::{
+    GradientOp, SpacingKind, WeakStep, check_arity_and_axis, check_spacing_input,
+};
 
 /// The derivative of order `order` and accuracy `accuracy` along `axis`
 /// (`adjoint: false`, the operator `D`), or its transpose `D^T` applied to a
@@ -79,13 +81,6 @@ impl FdOp {
         (c as &dyn Any).downcast_ref::<FdOp>()
     }
 
-    fn error(&self, reason: String) -> IrError {
-        IrError::Composite {
-            name: self.name(),
-            reason,
-        }
-    }
-
     pub(crate) fn scheme(&self) -> Scheme {
         Scheme {
             order: self.order,
@@ -117,75 +112,44 @@ impl Composite for FdOp {
     }
 
     fn output_type(&self, inputs: &[Tensor]) -> Result<(Shape, DType), IrError> {
-        let arity = if matches!(self.spacing, SpacingKind::Weak(_)) {
-            1
-        } else {
-            2
+        let error = |reason: String| IrError::Composite {
+            name: self.name(),
+            reason,
         };
-        if inputs.len() != arity {
-            return Err(self.error(format!("takes {arity} input(s), got {}", inputs.len())));
-        }
+        check_arity_and_axis(self.name(), self.spacing, self.axis, inputs)?;
         let f = &inputs[0];
-        if self.axis >= f.ndim() {
-            return Err(self.error(format!(
-                "axis {} is out of range for rank {}",
-                self.axis,
-                f.ndim()
-            )));
-        }
         let n = f.shape()[self.axis];
         let scheme = self.scheme();
         let valid = (1..=super::MAX_ORDER).contains(&self.order)
             && (2..=super::MAX_ACCURACY).contains(&self.accuracy)
             && self.accuracy.is_multiple_of(2);
         if !valid {
-            return Err(self.error(format!(
+            return Err(error(format!(
                 "order {} and accuracy {} are not supported",
                 self.order, self.accuracy
             )));
         }
         if n < scheme.min_len() {
-            return Err(self.error(format!(
+            return Err(error(format!(
                 "axis {} has {n} points; the stencils need at least {}",
                 self.axis,
                 scheme.min_len()
             )));
         }
         if (self.period.is_some()) != (self.periodic && self.spacing == SpacingKind::Coords) {
-            return Err(self.error(
+            return Err(error(
                 "a period goes with a periodic coordinate axis, and only there".to_string(),
             ));
         }
-        if let Some(s) = inputs.get(1) {
-            let want_ndim = usize::from(self.spacing == SpacingKind::Coords);
-            if s.ndim() != want_ndim
-                || (want_ndim == 1 && s.shape()[0] != n)
-                || s.dtype().is_complex()
-            {
-                return Err(self.error(format!(
-                    "spacing input must be a real {} (axis length {n}), got {}{:?}",
-                    if want_ndim == 0 {
-                        "0-d step"
-                    } else {
-                        "1-d coordinate array"
-                    },
-                    s.dtype(),
-                    s.shape()
-                )));
-            }
-        }
+        check_spacing_input(self.name(), self.spacing, inputs, n)?;
         Ok((f.shape().into(), f.dtype()))
     }
 
     fn lower(&self, inputs: &[Tensor]) -> Result<Tensor, IrError> {
-        if let Some(g) = self.as_gradient() {
-            return g.lower(inputs);
-        }
-        let stencil = FdStencil::new(self, inputs)?;
-        if self.adjoint {
-            stencil.apply_adjoint(&inputs[0])
-        } else {
-            stencil.apply(&inputs[0])
+        match (self.as_gradient(), self.adjoint) {
+            (Some(g), _) => g.lower(inputs),
+            (None, false) => FdStencil::new(self, inputs)?.apply(&inputs[0]),
+            (None, true) => FdStencil::new(self, inputs)?.apply_adjoint(&inputs[0]),
         }
     }
 
