@@ -8,6 +8,8 @@
 //! ```sh
 //! cargo run --release --example fd_speed                      # the case, a table line
 //! cargo run --release --example fd_speed -- --json --input f.npy --runs 40
+//! cargo run --release --example fd_speed -- --op gradient   # numpy.gradient, same traffic
+//! cargo run --release --example fd_speed -- --op loop       # plain loops, same arithmetic
 //! ```
 //!
 //! Rounds alternate the op and the floor, so both see the same machine
@@ -27,8 +29,11 @@ struct Options {
     n: usize,
     runs: usize,
     json: bool,
-    /// `fd` (the case) or `gradient` (`numpy.gradient` over both axes, the
-    /// same traffic, for comparison in the same harness).
+    /// `fd` (the case), `gradient` (`numpy.gradient` over both axes, the
+    /// same traffic, for comparison in the same harness) or `loop` (the
+    /// case's interior arithmetic as one plain Rust loop per row, the same
+    /// operations in the same order: what one fused instruction per
+    /// derivative could reach; see [`plain_loop`]).
     op: String,
 }
 
@@ -90,6 +95,89 @@ fn copy(src: &[u8], dst: &mut [u8], threads: usize) {
     std::hint::black_box(dst);
 }
 
+/// The two derivatives' interior (rows and columns 2..n-2) as plain loops,
+/// on `threads` threads splitting the rows: each element is `(f0*w0 +
+/// (f[+1] + f[-1])*w1) + (f[+2] + f[-2])*w2`, exactly the operations of
+/// oxla's lowering in its order (so the results are its bits), with the
+/// taps read and the sum kept in registers: what a fused "weighted
+/// stencil" instruction would do. The edges (a negligible share) are left
+/// out.
+fn plain_loop(f: &[f64], n: usize, w: [f64; 3], out: &mut [Vec<f64>; 2], threads: usize) {
+    let [d0, d1] = out;
+    let rows = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        for (part, (a, b)) in d0
+            .chunks_mut(rows * n)
+            .zip(d1.chunks_mut(rows * n))
+            .enumerate()
+        {
+            s.spawn(move || {
+                for (r, (a, b)) in a.chunks_mut(n).zip(b.chunks_mut(n)).enumerate() {
+                    let i = part * rows + r;
+                    if i < 2 || i + 2 >= n {
+                        continue;
+                    }
+                    let row = |k: isize| &f[(i as isize + k) as usize * n..][..n];
+                    let (m2, m1, c, p1, p2) = (row(-2), row(-1), row(0), row(1), row(2));
+                    // zipped slices: no bounds checks, so the loops vectorize
+                    let taps0 = m2[2..n - 2].iter().zip(&m1[2..n - 2]).zip(&c[2..n - 2]);
+                    let taps0 = taps0.zip(&p1[2..n - 2]).zip(&p2[2..n - 2]);
+                    for (a, ((((m2, m1), c), p1), p2)) in inner_mut(a).iter_mut().zip(taps0) {
+                        *a = (c * w[0] + (p1 + m1) * w[1]) + (p2 + m2) * w[2];
+                    }
+                    let taps1 = c[..n - 4].iter().zip(&c[1..n - 3]).zip(&c[2..n - 2]);
+                    let taps1 = taps1.zip(&c[3..n - 1]).zip(&c[4..]);
+                    for (b, ((((m2, m1), c), p1), p2)) in inner_mut(b).iter_mut().zip(taps1) {
+                        *b = (c * w[0] + (p1 + m1) * w[1]) + (p2 + m2) * w[2];
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Columns 2..n-2 of a row.
+fn inner_mut(t: &mut [f64]) -> &mut [f64] {
+    let n = t.len();
+    &mut t[2..n - 2]
+}
+
+/// [`plain_loop`] ready to run on `f`, its interior checked once against
+/// oxla's bits.
+fn prepared_loop(f: &Tensor, h: f64) -> Result<impl FnMut(), Error> {
+    let n = f.shape()[0];
+    let value = oxla::eval(std::slice::from_ref(f))?.remove(0);
+    let data: Vec<f64> = value.as_array::<f64>()?.iter().copied().collect();
+    let hm = h * h;
+    let w = [-2.5 / hm, (4.0 / 3.0) / hm, (-1.0 / 12.0) / hm];
+    let mut out = [vec![0.0; n * n], vec![0.0; n * n]];
+    let threads = oxla::threads();
+    plain_loop(&data, n, w, &mut out, threads);
+    let reference = oxla::eval(&oxla::fd::derivatives(
+        f,
+        &[
+            Derivative::new(0, 2).accuracy(4).spacing(h),
+            Derivative::new(1, 2).accuracy(4).spacing(h),
+        ],
+    )?)?;
+    for (mine, theirs) in out.iter().zip(&reference) {
+        let theirs = theirs.as_array::<f64>()?;
+        for i in 2..n - 2 {
+            for j in 2..n - 2 {
+                assert_eq!(
+                    mine[i * n + j].to_bits(),
+                    theirs[[i, j]].to_bits(),
+                    "({i}, {j})"
+                );
+            }
+        }
+    }
+    Ok(move || {
+        plain_loop(&data, n, w, &mut out, threads);
+        std::hint::black_box(&mut out);
+    })
+}
+
 fn main() -> Result<(), Error> {
     let o = options();
     let f = input(&o)?;
@@ -108,18 +196,32 @@ fn main() -> Result<(), Error> {
         )
     };
     let jitted = oxla::jit(both);
+    let mut handwritten = if o.op == "loop" {
+        Some(prepared_loop(&f, h)?)
+    } else {
+        None
+    };
+    let mut run = || -> Result<(), Error> {
+        match handwritten.as_mut() {
+            Some(run_loop) => run_loop(),
+            None => {
+                std::hint::black_box(jitted.call(std::slice::from_ref(&f))?);
+            }
+        }
+        Ok(())
+    };
     let threads = oxla::threads();
     let elements = f.numel();
     let traffic = elements * 8 * 3; // f read once, two outputs written once
     let src = vec![1u8; traffic / 2];
     let mut dst = vec![2u8; traffic / 2]; // touched: written before the first copy
     // warm-up: compile, fill the buffer pool, fault the copy buffers in
-    std::hint::black_box(jitted.call(std::slice::from_ref(&f))?);
+    run()?;
     copy(&src, &mut dst, threads);
     let (mut op, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..o.runs {
         let t = Instant::now();
-        std::hint::black_box(jitted.call(std::slice::from_ref(&f))?);
+        run()?;
         op.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         copy(&src, &mut dst, threads);
@@ -135,10 +237,10 @@ fn main() -> Result<(), Error> {
         };
         println!(
             "{{\"case\":\"{}-f64-{}\",\"shape\":{:?},\"threads\":{threads},\"traffic_bytes\":{traffic},\"median_s\":{op_s:.6e},\"floor_s\":{floor_s:.6e},\"ratio_to_floor\":{:.4},\"runs\":{},\"op_s\":[{}],\"floor_runs_s\":[{}]}}",
-            if gradient {
-                "gradient-all"
-            } else {
-                "fd-d2-acc4-each-axis"
+            match o.op.as_str() {
+                "gradient" => "gradient-all",
+                "loop" => "plain-loop-d2-acc4-each-axis-interior",
+                _ => "fd-d2-acc4-each-axis",
             },
             f.shape()
                 .iter()
@@ -154,10 +256,10 @@ fn main() -> Result<(), Error> {
     } else {
         println!(
             "{}, {:?} f64, {threads} threads: {:.2} ms; floor (copy of {} MB on {threads} threads) {:.2} ms; ratio {:.3}; {} runs",
-            if gradient {
-                "numpy.gradient over both axes"
-            } else {
-                "d2/dx0^2 and d2/dx1^2, accuracy 4"
+            match o.op.as_str() {
+                "gradient" => "numpy.gradient over both axes",
+                "loop" => "plain loops, d2/dx0^2 and d2/dx1^2 interior",
+                _ => "d2/dx0^2 and d2/dx1^2, accuracy 4",
             },
             f.shape(),
             op_s * 1e3,

@@ -131,10 +131,10 @@ fn oxla_fd_matches_findiff_and_the_exact_operator() {
             }
         }
         let class = format!(
-            "{} {:<9} order {}",
+            "{} {:<9} accuracy {:>2}",
             if coords { "coords" } else { "step  " },
             case["boundary"].as_str().unwrap(),
-            case["order"]
+            case["accuracy"].as_i64().unwrap()
         );
         let e = classes.entry(class).or_default();
         *e = Worst {
