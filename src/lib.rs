@@ -94,3 +94,8 @@ pub fn eval_reference(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, Error> {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/stencils.md's examples, run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/stencils.md")]
+pub struct StencilsDoctests;

@@ -271,3 +271,45 @@ fn derivatives_of_one_array_are_one_pass_over_it() {
     let s = exe.summary();
     assert_eq!(s.passes_over_arg(0), 1, "{s:?}");
 }
+
+/// The weights tables of docs/stencils.md are `uniform_weights`' values:
+/// every row, parsed as fractions, rounded like the op rounds them.
+#[test]
+fn the_weights_table_of_docs_stencils_md() {
+    let doc = include_str!("../docs/stencils.md");
+    let mut rows = 0;
+    for line in doc.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // | order | accuracy | points | weights |
+        let [_, m, p, k, weights, _] = cells[..] else {
+            continue;
+        };
+        let (Ok(m), Ok(_p), Ok(k)) = (m.parse::<usize>(), p.parse::<usize>(), k.parse::<isize>())
+        else {
+            continue;
+        };
+        let fractions: Vec<f64> = weights
+            .split(", ")
+            .map(|w| match w.split_once('/') {
+                Some((a, b)) => a.parse::<f64>().unwrap() / b.parse::<f64>().unwrap(),
+                None => w.parse().unwrap(),
+            })
+            .collect();
+        assert_eq!(fractions.len() as isize, k, "{line}");
+        // centered rows are symmetric in length about 0; forward rows start at 0
+        let centered = doc[..doc.find(line).unwrap()].contains("| weights of `f[i-s]`")
+            && !doc[..doc.find(line).unwrap()].contains("| weights of `f[i]`");
+        let offsets: Vec<isize> = if centered {
+            (-(k / 2)..=k / 2).collect()
+        } else {
+            (0..k).collect()
+        };
+        assert_eq!(
+            oxla::fd::uniform_weights(m, &offsets).unwrap(),
+            fractions,
+            "{line}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 16 + 8);
+}
