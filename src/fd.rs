@@ -57,6 +57,17 @@ pub fn derivative(f: &Tensor, d: &Derivative) -> Result<Tensor, Error> {
 
 /// Several derivatives of one array (see [`oxla_lower::fd::derivatives`]);
 /// evaluate them together to read `f` once.
+///
+/// ```
+/// use oxla::fd::{derivatives, Derivative};
+/// use oxla::Tensor;
+/// let f = ndarray::Array2::from_shape_fn((8, 8), |(i, j)| (i * i + j * j * j) as f64);
+/// let d = derivatives(&Tensor::from_host(f.into_dyn())?, &[Derivative::new(0, 2), Derivative::new(1, 3)])?;
+/// let v = oxla::eval(&d)?; // one pass over f
+/// assert!((v[0].as_array::<f64>()?[[4, 4]] - 2.0).abs() < 1e-12); // d2(i^2)/di2 = 2
+/// assert!((v[1].as_array::<f64>()?[[4, 4]] - 6.0).abs() < 1e-12); // d3(j^3)/dj3 = 6
+/// # Ok::<(), oxla::Error>(())
+/// ```
 pub fn derivatives(f: &Tensor, ds: &[Derivative]) -> Result<Vec<Tensor>, Error> {
     Ok(oxla_lower::fd::derivatives(f, ds)?)
 }
@@ -92,12 +103,35 @@ pub fn laplacian(f: &Tensor, grid: &[AxisGrid], accuracy: i64) -> Result<Tensor,
 
 /// The divergence of a vector field, one component per axis (see
 /// [`oxla_lower::fd::divergence`]).
+///
+/// ```
+/// use oxla::fd::{divergence, AxisGrid};
+/// use oxla::Tensor;
+/// // F = (x^2, -2xy) on a grid of step 0.5: div F = 2x - 2x = 0
+/// let fx = ndarray::Array2::from_shape_fn((6, 6), |(i, _)| (0.5 * i as f64).powi(2));
+/// let fy = ndarray::Array2::from_shape_fn((6, 6), |(i, j)| -2.0 * (0.5 * i as f64) * (0.5 * j as f64));
+/// let fields = [Tensor::from_host(fx.into_dyn())?, Tensor::from_host(fy.into_dyn())?];
+/// let div = divergence(&fields, &[AxisGrid::step(0.5)], 2)?;
+/// assert!(oxla::eval(&[div])?[0].as_array::<f64>()?.iter().all(|d| d.abs() < 1e-12));
+/// # Ok::<(), oxla::Error>(())
+/// ```
 pub fn divergence(fields: &[Tensor], grid: &[AxisGrid], accuracy: i64) -> Result<Tensor, Error> {
     Ok(oxla_lower::fd::divergence(fields, grid, accuracy)?)
 }
 
 /// The curl of a 2-d (one scalar) or 3-d (three components) vector field
 /// (see [`oxla_lower::fd::curl`]).
+///
+/// ```
+/// use oxla::fd::{curl, AxisGrid};
+/// use oxla::Tensor;
+/// // F = (0, 0, x) in 3-d: curl F = (0, -1, 0)
+/// let zero = Tensor::from_host(ndarray::Array3::<f64>::zeros((4, 4, 4)).into_dyn())?;
+/// let x = Tensor::from_host(ndarray::Array3::from_shape_fn((4, 4, 4), |(i, _, _)| i as f64).into_dyn())?;
+/// let c = oxla::eval(&curl(&[zero.clone(), zero, x], &[AxisGrid::step(1.0)], 2)?)?;
+/// assert!(c[1].as_array::<f64>()?.iter().all(|&v| (v + 1.0).abs() < 1e-12));
+/// # Ok::<(), oxla::Error>(())
+/// ```
 pub fn curl(fields: &[Tensor], grid: &[AxisGrid], accuracy: i64) -> Result<Vec<Tensor>, Error> {
     Ok(oxla_lower::fd::curl(fields, grid, accuracy)?)
 }

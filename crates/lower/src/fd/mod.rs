@@ -84,6 +84,18 @@ pub fn derivative(f: &Tensor, d: &Derivative) -> Result<Tensor, FdError> {
 
 /// Several derivatives of one array, every argument validated before any
 /// node is built. Evaluated together, they read `f` once.
+///
+/// ```
+/// use oxla_ir::{evaluate, Bindings, Tensor};
+/// use oxla_lower::fd::{derivatives, Derivative, FdError};
+/// let f = Tensor::from_host(ndarray::Array2::<f64>::zeros((8, 12)).into_dyn())?;
+/// let ds = [Derivative::new(0, 2), Derivative::new(1, 4).accuracy(4)];
+/// assert_eq!(evaluate(&derivatives(&f, &ds)?, &Bindings::new())?.len(), 2);
+/// // one bad derivative, and nothing is built
+/// let bad = [Derivative::new(0, 2), Derivative::new(1, 0)];
+/// assert!(matches!(derivatives(&f, &bad), Err(FdError::InvalidOrder { .. })));
+/// # Ok::<(), oxla_lower::fd::FdError>(())
+/// ```
 pub fn derivatives(f: &Tensor, ds: &[Derivative]) -> Result<Vec<Tensor>, FdError> {
     let specs = ds
         .iter()
