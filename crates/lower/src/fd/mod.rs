@@ -37,8 +37,10 @@
 
 mod error;
 mod fornberg;
+mod groups;
 mod op;
 mod ratio;
+mod rows;
 mod scheme;
 mod spec;
 mod stencil;
@@ -149,8 +151,14 @@ pub fn uniform_weights(order: usize, offsets: &[isize]) -> Option<Vec<f64>> {
     if offsets.len() <= order || !distinct {
         return None;
     }
-    let w = stencil::exact_weights(order, offsets).ok()?;
+    let w = groups::exact_weights(order, offsets).ok()?;
     Some(w.into_iter().map(ratio::Ratio::to_f64).collect())
+}
+
+/// An error of the lowering: an invariant broke (arguments are validated
+/// before any node is built, so this is a bug in oxla).
+pub(crate) fn lowering_error(reason: String) -> oxla_ir::IrError {
+    oxla_ir::IrError::Composite { name: "fd", reason }
 }
 
 /// The one node of a validated derivative.
