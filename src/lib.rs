@@ -6,6 +6,10 @@
 //! results with [`eval`]. Arguments are validated once, with NumPy's rules;
 //! results are NumPy's bit for bit.
 //!
+//! [`fd`] goes beyond `numpy.gradient`: derivatives of any order and even
+//! accuracy, periodic axes, Laplacian, divergence and curl, all
+//! differentiable and fused.
+//!
 //! Derivatives are program transformations, as in JAX: [`jvp`], [`vjp`],
 //! [`grad`], [`value_and_grad`] and [`linear_transpose`] take a closure over
 //! tensors and return lazy tensors; `gradient` is differentiable in `f` (its
@@ -42,6 +46,7 @@
 //! ```
 
 mod error;
+pub mod fd;
 pub mod numpy;
 
 pub use error::Error;
@@ -89,3 +94,8 @@ pub fn eval_reference(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, Error> {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/stencils.md's examples, run as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/stencils.md")]
+pub struct StencilsDoctests;

@@ -1,22 +1,26 @@
 //! Rules for composite ops.
 //!
-//! `gradient` ([`GradientOp`]) has rules of its own: it is linear in `f`, so
-//! its tangent in `f` is the op itself, and its transpose is the adjoint
-//! stencil `G^T` (the same op with `adjoint` flipped), one node that a jit
-//! can run as a single pass. Its dependence on the step or coordinates is
-//! non-linear and goes through the lowered primitives. Any other composite
-//! is differentiated and transposed through its lowering.
+//! The stencil ops, `gradient` ([`GradientOp`]) and the finite-difference
+//! derivative ([`FdOp`]), have rules of their own: each is linear in `f`,
+//! so its tangent in `f` is the op itself, and its transpose is the
+//! adjoint stencil (the same op with `adjoint` flipped), one node that a
+//! jit can run as a single pass. Their dependence on the step or
+//! coordinates is non-linear and goes through the lowered primitives. Any
+//! other composite is differentiated and transposed through its lowering.
 
-use oxla_ir::{Op, Tensor};
+use std::sync::Arc;
+
+use oxla_ir::{Composite, Op, Tensor};
 use oxla_lower::GradientOp;
+use oxla_lower::fd::FdOp;
 
 use crate::tangent::{self, Tangent};
 use crate::{AutodiffError, jvp, transpose};
 
 /// JVP of a composite node.
 pub(crate) fn jvp_composite(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
-    match gradient_op(node) {
-        Some(_) => jvp_gradient(node, tangents),
+    match stencil_transpose(node) {
+        Some(_) => jvp_stencil(node, tangents),
         None => jvp_through_lowering(node, tangents),
     }
 }
@@ -27,22 +31,27 @@ pub(crate) fn transpose_composite(
     ct: &Tensor,
     linear: &[bool],
 ) -> Result<Vec<Option<Tensor>>, AutodiffError> {
-    match gradient_op(node) {
-        Some(op) => transpose_gradient(node, op, ct, linear),
+    match stencil_transpose(node) {
+        Some(op) => transpose_stencil(node, op, ct, linear),
         None => transpose_through_lowering(node, ct, linear),
     }
 }
 
-fn gradient_op(node: &Tensor) -> Option<GradientOp> {
-    match node.op() {
-        Op::Composite(c) => GradientOp::of(c.as_ref()).copied(),
-        _ => None,
+/// The transposed op of a stencil composite (linear in its first input,
+/// with an op-level transpose), if `node` is one.
+fn stencil_transpose(node: &Tensor) -> Option<Arc<dyn Composite>> {
+    let Op::Composite(c) = node.op() else {
+        return None;
+    };
+    if let Some(op) = GradientOp::of(c.as_ref()) {
+        return Some(Arc::new(op.transposed()));
     }
+    FdOp::of(c.as_ref()).map(|op| Arc::new(op.transposed()) as Arc<dyn Composite>)
 }
 
 /// `d G(f; x) = G(df; x) + (dG/dx) dx`: the op itself on `df` (it is linear in
 /// `f`), plus the lowered primitives' JVP in the step or coordinates `x`.
-fn jvp_gradient(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
+fn jvp_stencil(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, AutodiffError> {
     let in_f = match &tangents[0] {
         Some(df) => {
             let mut inputs = node.inputs().to_vec();
@@ -59,9 +68,9 @@ fn jvp_gradient(node: &Tensor, tangents: &[Tangent]) -> Result<Tangent, Autodiff
 }
 
 /// `G^T`: the same stencil with `adjoint` flipped, on the same spacing input.
-fn transpose_gradient(
+fn transpose_stencil(
     node: &Tensor,
-    op: GradientOp,
+    op: Arc<dyn Composite>,
     ct: &Tensor,
     linear: &[bool],
 ) -> Result<Vec<Option<Tensor>>, AutodiffError> {
@@ -73,7 +82,7 @@ fn transpose_gradient(
     }
     let mut inputs = node.inputs().to_vec();
     inputs[0] = ct.clone();
-    let ct_f = Tensor::composite(std::sync::Arc::new(op.transposed()), &inputs)?;
+    let ct_f = Tensor::composite(op, &inputs)?;
     Ok(std::iter::once(Some(ct_f))
         .chain(inputs[1..].iter().map(|_| None))
         .collect())

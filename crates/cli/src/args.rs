@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "oxla",
     version,
-    about = "numpy.gradient on .npy files, computed by the oxla array framework.\nWithout a command, runs the embedded demo."
+    about = "numpy.gradient and finite differences of any order on .npy files, computed by the oxla array framework.\nWithout a command, runs the embedded demo."
 )]
 pub struct Cli {
     /// What to do (default: `demo`).
@@ -23,7 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Differentiate a .npy array like numpy.gradient; write one .npy per axis.
     Gradient(GradientArgs),
-    /// Run the embedded demo: convergence of both edge orders on a sample field.
+    /// One derivative of any order and accuracy (findiff's stencils, periodic axes); write one .npy.
+    Derivative(crate::derivative_args::DerivativeArgs),
+    /// Run the embedded demo: convergence orders, autodiff, finite differences, fusion.
     Demo,
     /// Time named cases in-process against a memory-copy floor.
     Bench(BenchArgs),

@@ -15,6 +15,10 @@
 //! loss from [`oxla::value_and_grad`] through `gradient`, and checks one
 //! component of the smoothness term's gradient against a central difference.
 //!
+//! The finite-difference section ([`crate::demo_fd`]) shows the accuracy
+//! orders of `oxla::fd` on refined grids and solves a periodic heat
+//! equation with its 4th-order Laplacian.
+//!
 //! The fusion section prints the fused plan of `gradient` over both axes
 //! of a large array, and of the value and gradient of `sum(|grad f|^2)`,
 //! then times [`oxla::eval`] against the reference interpreter and checks
@@ -38,6 +42,10 @@ const SECTIONS: &[Section] = &[
     (
         "autodiff: denoising by gradient descent",
         autodiff_denoising,
+    ),
+    (
+        "finite differences: accuracy orders and a periodic heat equation",
+        crate::demo_fd::finite_differences,
     ),
     ("fusion: one pass over memory", fusion),
 ];
@@ -198,7 +206,8 @@ fn gradient_convergence(out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-fn show_order(o: f64) -> String {
+/// An observed order with two decimals, or `-` where there is none.
+pub(crate) fn show_order(o: f64) -> String {
     if o.is_finite() {
         format!("{o:.2}")
     } else {

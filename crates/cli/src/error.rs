@@ -46,6 +46,18 @@ pub enum CliError {
         /// Extra context (which `--spacing` file an error is about), or empty.
         context: String,
     },
+    /// `derivative` rejected its arguments, or evaluation failed.
+    #[error("derivative of {} (shape {shape}): {source}{context}", input.display())]
+    Derivative {
+        /// The input array's file.
+        input: PathBuf,
+        /// Its shape, as NumPy prints it.
+        shape: String,
+        /// The library's error.
+        source: Box<oxla::Error>,
+        /// Extra context (the `--spacing` file an error is about), or empty.
+        context: String,
+    },
     /// The output directory could not be created.
     #[error("cannot create output directory {}: {source}", path.display())]
     OutDir {

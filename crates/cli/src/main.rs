@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! oxla gradient INPUT.npy [--spacing V]... [--axis N]... [--edge-order 1|2] --out-dir DIR
+//! oxla derivative INPUT.npy --axis A --order N --accuracy P --spacing V [--periodic [--period L]] --out OUT.npy
 //! oxla [demo]
 //! oxla bench [--case NAME]... [--json]
 //! ```
@@ -21,6 +22,8 @@
 //! - [`oxla_npy`] (its own crate) reads `.npy` files with NumPy's rules
 //!   (a strict, linear-time header parser; the header checked against the
 //!   file size before anything is allocated) and writes `numpy.save`'s bytes.
+//! - [`commands::derivative`]: one finite-difference derivative of any
+//!   order and accuracy ([`oxla::fd`]), in memory, written the same way.
 //! - [`commands::gradient`]: checks the arguments on the input's header,
 //!   checks the memory the run needs against [`memory::available`], reads
 //!   the data, calls the library, and writes the results through
@@ -36,6 +39,8 @@ mod args;
 mod bench;
 mod commands;
 mod demo;
+mod demo_fd;
+mod derivative_args;
 mod error;
 mod input;
 mod memory;
@@ -75,6 +80,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let mut out = stdout.lock();
     match cli.command {
         Some(Command::Gradient(args)) => commands::gradient::run(&args, &mut out)?,
+        Some(Command::Derivative(args)) => commands::derivative::run(&args, &mut out)?,
         Some(Command::Demo) | None => demo::run(&mut out)?,
         Some(Command::Bench(args)) => {
             if args.list {

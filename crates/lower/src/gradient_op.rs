@@ -141,22 +141,8 @@ impl Composite for GradientOp {
     }
 
     fn output_type(&self, inputs: &[Tensor]) -> Result<(Shape, DType), IrError> {
-        let arity = if matches!(self.spacing, SpacingKind::Weak(_)) {
-            1
-        } else {
-            2
-        };
-        if inputs.len() != arity {
-            return Err(self.error(format!("takes {arity} input(s), got {}", inputs.len())));
-        }
+        check_arity_and_axis(self.name(), self.spacing, self.axis, inputs)?;
         let f = &inputs[0];
-        if self.axis >= f.ndim() {
-            return Err(self.error(format!(
-                "axis {} is out of range for rank {}",
-                self.axis,
-                f.ndim()
-            )));
-        }
         let window = self.window_for(f.shape());
         let n = window.len;
         if n < self.edge_order.get() + 1 {
@@ -185,28 +171,7 @@ impl Composite for GradientOp {
                 )));
             }
         }
-        if let Some(s) = inputs.get(1) {
-            let want_ndim = if self.spacing == SpacingKind::Step {
-                0
-            } else {
-                1
-            };
-            if s.ndim() != want_ndim
-                || (want_ndim == 1 && s.shape()[0] != n)
-                || s.dtype().is_complex()
-            {
-                return Err(self.error(format!(
-                    "spacing input must be a real {} (axis length {n}), got {}{:?}",
-                    if want_ndim == 0 {
-                        "0-d step"
-                    } else {
-                        "1-d coordinate array"
-                    },
-                    s.dtype(),
-                    s.shape()
-                )));
-            }
-        }
+        check_spacing_input(self.name(), self.spacing, inputs, n)?;
         let mut shape: Shape = f.shape().into();
         shape[self.axis] = window.output().len();
         Ok((shape, f.dtype()))
@@ -228,4 +193,64 @@ impl Composite for GradientOp {
     fn dyn_hash(&self, mut state: &mut dyn Hasher) {
         self.hash(&mut state);
     }
+}
+
+/// The inputs of a stencil composite along `axis`: `[f]` for a weak step,
+/// `[f, step or coordinates]` otherwise, `axis` one of `f`'s.
+pub(crate) fn check_arity_and_axis(
+    name: &'static str,
+    spacing: SpacingKind,
+    axis: usize,
+    inputs: &[Tensor],
+) -> Result<(), IrError> {
+    let error = |reason| IrError::Composite { name, reason };
+    let arity = if matches!(spacing, SpacingKind::Weak(_)) {
+        1
+    } else {
+        2
+    };
+    if inputs.len() != arity {
+        return Err(error(format!(
+            "takes {arity} input(s), got {}",
+            inputs.len()
+        )));
+    }
+    let f = &inputs[0];
+    if axis >= f.ndim() {
+        return Err(error(format!(
+            "axis {axis} is out of range for rank {}",
+            f.ndim()
+        )));
+    }
+    Ok(())
+}
+
+/// The spacing input of a stencil composite, if any: a real 0-d step, or
+/// real 1-d coordinates of the axis' `n` points.
+pub(crate) fn check_spacing_input(
+    name: &'static str,
+    spacing: SpacingKind,
+    inputs: &[Tensor],
+    n: usize,
+) -> Result<(), IrError> {
+    let Some(s) = inputs.get(1) else {
+        return Ok(());
+    };
+    let want_ndim = usize::from(spacing == SpacingKind::Coords);
+    if s.ndim() != want_ndim || (want_ndim == 1 && s.shape()[0] != n) || s.dtype().is_complex() {
+        return Err(IrError::Composite {
+            name,
+            reason: format!(
+                "spacing input must be a real {} (axis length {n}), got {}{:?}",
+                if want_ndim == 0 {
+                    "0-d step"
+                } else {
+                    "1-d coordinate array"
+                },
+                s.dtype(),
+                s.shape()
+            ),
+        });
+    }
+    Ok(())
 }

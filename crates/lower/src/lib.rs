@@ -1,6 +1,7 @@
 //! `oxla-lower`: composite ops and their lowering to primitives.
 //!
-//! Its one op today is `numpy.gradient`:
+//! Its ops are `numpy.gradient` and, in [`fd`], finite differences of any
+//! order and accuracy (one-sided or periodic ends). `gradient`:
 //!
 //! - [`GradientSpec`] takes NumPy's arguments ([`Spacing`] values, [`Axes`],
 //!   `edge_order`) and validates them once, raising every error of `docs/gradient-spec.md` as
@@ -29,6 +30,7 @@
 
 mod block;
 mod error;
+pub mod fd;
 mod gradient_op;
 mod spec;
 mod stencil;

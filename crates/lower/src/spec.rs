@@ -311,7 +311,7 @@ fn axis_spacing(
 /// NumPy replaces evenly spaced coordinates by their one step:
 /// `diffx = diff(x); if (diffx == diffx[0]).all(): diffx = diffx[0]`.
 /// The step keeps the coordinates' dtype (a strong NumPy scalar).
-fn uniform_step(x: &ArrayValue) -> Option<ArrayValue> {
+pub(crate) fn uniform_step(x: &ArrayValue) -> Option<ArrayValue> {
     fn step<T: oxla_ir::ArrayElement>(x: &oxla_ir::ndarray::ArrayD<T>) -> Option<ArrayValue> {
         let x = x.as_slice()?;
         let first = x.get(1)?.sub(x[0]);

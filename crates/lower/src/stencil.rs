@@ -427,7 +427,7 @@ fn hull(a: &Range<usize>, b: &Range<usize>) -> Range<usize> {
 }
 
 /// `sum += t`, starting the sum at the first term.
-fn accumulate(total: &mut Option<Tensor>, t: Tensor) -> Result<(), IrError> {
+pub(crate) fn accumulate(total: &mut Option<Tensor>, t: Tensor) -> Result<(), IrError> {
     *total = Some(match total.take() {
         Some(s) => s.add(&t)?,
         None => t,

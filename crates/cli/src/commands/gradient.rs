@@ -142,7 +142,7 @@ fn plan(input: &InputArray, outputs: usize, limit: Option<u64>) -> Result<SlabPl
 
 /// Read a `.npy` file and apply the library's entry rules (ints to f64,
 /// booleans rejected), naming the file in any error.
-fn read_tensor(path: &Path) -> Result<Tensor, CliError> {
+pub(crate) fn read_tensor(path: &Path) -> Result<Tensor, CliError> {
     let (_, host) = oxla_npy::read_file(path).map_err(|e| CliError::input(path, e))?;
     // A spacing is 0-d or 1-d, where Fortran and C order are the same
     // data; any other rank is refused by its number of dimensions alone.

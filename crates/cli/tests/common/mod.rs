@@ -96,3 +96,16 @@ pub fn case(name: &str) -> Case {
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no case {name} in cases.tsv"))
 }
+
+/// The stderr of a failed run, checked against the failure contract:
+/// exactly one line, `oxla: error: ...`, no panic.
+pub fn one_error_line(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
+    assert!(
+        stderr.ends_with('\n') && stderr.lines().count() == 1,
+        "not one line: {stderr:?}"
+    );
+    assert!(stderr.starts_with("oxla: error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
