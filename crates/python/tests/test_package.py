@@ -48,3 +48,15 @@ def test_every_public_function_has_a_docstring_and_a_stub():
     with open(os.path.join(package, "__init__.pyi"), encoding="utf-8") as fh:
         stubs = fh.read()
     assert "def gradient(" in stubs and "def gradient_vjp(" in stubs
+
+
+def test_the_readmes_python_examples():
+    readme = os.path.join(os.path.dirname(__file__), "..", "..", "..", "README.md")
+    with open(readme, encoding="utf-8") as fh:
+        text = fh.read()
+    section = text.split("## Use it from Python", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```python\n")[1:]
+    assert len(blocks) == 2
+    namespace = {}
+    for block in blocks:
+        exec(compile(block.split("```", 1)[0], "README.md", "exec"), namespace)
