@@ -58,5 +58,8 @@ def test_the_readmes_python_examples():
     blocks = section.split("```python\n")[1:]
     assert len(blocks) == 2
     namespace = {}
-    for block in blocks:
-        exec(compile(block.split("```", 1)[0], "README.md", "exec"), namespace)
+    dask = pytest.importorskip("dask")
+    # the threaded scheduler, even if a test's distributed client is the default
+    with dask.config.set(scheduler="threads"):
+        for block in blocks:
+            exec(compile(block.split("```", 1)[0], "README.md", "exec"), namespace)
