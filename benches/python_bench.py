@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The Python package's figures (docs/PERFORMANCE.md, "Python"):
 
-    python benches/python_bench.py numpy  [--rounds 5] [--calls 9]
+    python benches/python_bench.py numpy  [--rounds 5] [--calls 9] [--keep]
         oxla.gradient against numpy.gradient from Python, 4096x4096
         float64, all axes, conversions included: rounds alternate the two,
         each the median of --calls calls (after a warm-up call each).
+        Results are dropped before the next call (oxla then reuses their
+        memory); --keep keeps them all, so every call's results are fresh
+        memory, for both.
     python benches/python_bench.py dask   [--rounds 3]
         oxla.dask.gradient against dask.array.gradient on one
         LocalCluster of 2 worker processes (1 thread each), 8192x8192
@@ -29,14 +32,20 @@ import sys
 import time
 
 
-def median_time(fn, calls):
+def median_time(fn, calls, keep=False):
+    """The median time of ``calls`` calls after a warm-up call. Results are
+    dropped before the next call, or, with ``keep``, all kept until the
+    end (so no call can reuse the memory of an earlier result)."""
     fn()  # warm-up: compile (oxla), first-touch (both)
-    times = []
+    times, kept = [], []
     for _ in range(calls):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
+        if keep:
+            kept.append(result)
         del result
+    del kept
     return statistics.median(times)
 
 
@@ -51,11 +60,12 @@ def bench_numpy(args):
     ), "oxla.gradient differs from numpy.gradient"
     rows = []
     for r in range(args.rounds):
-        t_oxla = median_time(lambda: oxla.gradient(f), args.calls)
-        t_numpy = median_time(lambda: np.gradient(f), args.calls)
+        t_oxla = median_time(lambda: oxla.gradient(f), args.calls, args.keep)
+        t_numpy = median_time(lambda: np.gradient(f), args.calls, args.keep)
         rows.append({"round": r + 1, "oxla_ms": t_oxla * 1e3, "numpy_ms": t_numpy * 1e3,
-                     "ratio": t_numpy / t_oxla})
-        print(f"round {r + 1}: oxla.gradient {t_oxla * 1e3:7.2f} ms   "
+                     "ratio": t_numpy / t_oxla, "keep": args.keep})
+        print(f"round {r + 1}{' (results kept)' if args.keep else ''}: "
+              f"oxla.gradient {t_oxla * 1e3:7.2f} ms   "
               f"numpy.gradient {t_numpy * 1e3:7.2f} ms   numpy/oxla {t_numpy / t_oxla:5.2f}x",
               flush=True)
     return rows
@@ -132,6 +142,8 @@ def main():
     parser.add_argument("what", choices=["numpy", "dask", "import"])
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--calls", type=int, default=9)
+    parser.add_argument("--keep", action="store_true",
+                        help="numpy: keep every result of a round (fresh memory for each call)")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="print the rows as JSON at the end")
     args = parser.parse_args()
