@@ -311,7 +311,38 @@ DEVIATIONS = {
     "masked array": ((np.ma.arange(5.0),), {}, TypeError, "masked arrays"),
     "boolean coordinates": ((np.arange(3.0), np.array([False, True, True])), {}, TypeError, "boolean spacing"),
     "edge_order as a float": ((np.arange(5.0),), {"edge_order": 1.0}, TypeError, "integer"),
+    "longdouble": ((np.arange(5.0).astype(np.longdouble),), {}, TypeError, "not of dtype float128"),
+    "booleans on uneven coordinates, edge_order 2": (
+        (np.array([True, False, True, True]), [0.0, 1.0, 3.0, 3.5]),
+        {"edge_order": 2},
+        TypeError,
+        "boolean arrays are not supported",
+    ),
+    "an axis beyond 64 bits": ((np.arange(5.0),), {"axis": 2**70}, AxisError, "axis 9223372036854775807"),
 }
+
+
+def test_numpy_takes_what_the_deviations_refuse():
+    # the cases above are deviations: NumPy succeeds (or raises another class)
+    x = np.array([True, False, True, True])
+    assert np.gradient(x, [0.0, 1.0, 3.0, 3.5], edge_order=2).dtype == np.float64
+    assert np.gradient(np.arange(5.0), edge_order=0).dtype == np.float64
+    with pytest.warns(np.exceptions.ComplexWarning):  # the imaginary part is dropped
+        assert np.gradient(np.arange(5.0), 1j).dtype == np.float64
+    with pytest.raises(IndexError):
+        np.gradient(np.arange(1.0), [0.0])
+
+
+def test_no_warnings_where_numpy_warns():
+    f = np.arange(5.0)
+    with pytest.warns(RuntimeWarning):
+        want = np.gradient(f, 0.0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = oxla.gradient(f, 0.0)
+    assert same_bytes(got, want)
 
 
 @pytest.mark.parametrize("case", sorted(DEVIATIONS))
