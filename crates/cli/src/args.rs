@@ -104,6 +104,11 @@ pub struct GradientArgs {
     /// the memory available.
     #[arg(long, value_name = "SIZE")]
     pub memory_limit: Option<String>,
+
+    /// Flush the outputs to disk before they are renamed into place, so
+    /// they survive a machine crash (numpy.save does not; slower).
+    #[arg(long)]
+    pub fsync: bool,
 }
 
 /// One `--spacing` value, told apart as the user meant it.

@@ -9,11 +9,16 @@
 //! | `vjp-gradient-all` | the VJP of `gradient` over every axis | read one cotangent per axis, write one |
 //! | `value-and-grad` | `value_and_grad` of `sum(|grad f|^2)` | read `f`, write the gradient |
 //! | `compile-gradient-all` | trace, lower and plan `gradient` (no run) | none |
+//! | `first-call-gradient-all` | the process's first `gradient` call (compile, fresh output pages, threads started); the table's floor column shows the warm calls that follow (`warm_s`) and the ratio is first over warm | as `gradient-all` |
 //!
 //! Every op except `compile-*` runs as a cached [`oxla::jit`] call, as
-//! `jax.jit` would. The floor is the median time of copying the same number
-//! of bytes between buffers allocated beforehand, measured in the same run,
-//! so `ratio_to_floor` compares the op with the memory traffic it cannot avoid.
+//! `jax.jit` would. The floor is honest: the median time of moving the same
+//! traffic (the bytes the op must read once plus those it must write once)
+//! through memory with a copy on as many threads as the op runs on, each
+//! thread copying one contiguous part of `traffic / 2` bytes between
+//! buffers touched beforehand, measured in the same run. `ratio_to_floor`
+//! compares the op with that; the one-thread copy of the same traffic is
+//! reported beside it, and both as GB/s.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -56,9 +61,11 @@ pub enum Op {
     VjpGradientAll,
     ValueAndGrad,
     CompileGradientAll,
+    FirstCallGradientAll,
 }
 
-const OPS: [(&str, Op); 5] = [
+const OPS: [(&str, Op); 6] = [
+    ("first-call-gradient-all", Op::FirstCallGradientAll),
     ("compile-gradient-all", Op::CompileGradientAll),
     ("vjp-gradient-all", Op::VjpGradientAll),
     ("gradient-all", Op::GradientAll),
@@ -135,6 +142,7 @@ impl Case {
             Op::VjpGradientAll => array * (axes + 1),
             Op::ValueAndGrad => array * 2 + self.dtype.size_bytes(),
             Op::CompileGradientAll => 0,
+            Op::FirstCallGradientAll => array * (1 + axes),
         }
     }
 
@@ -145,6 +153,9 @@ impl Case {
             Op::VjpGradientAll => "vjp of gradient over all axes",
             Op::ValueAndGrad => "value_and_grad of sum(|grad f|^2)",
             Op::CompileGradientAll => "trace, lower and plan gradient over all axes",
+            Op::FirstCallGradientAll => {
+                "the first call of gradient over all axes in this process (compile and run)"
+            }
         }
     }
 }
@@ -155,20 +166,37 @@ pub struct Measurement {
     pub case: Case,
     pub threads: usize,
     pub median_s: f64,
+    /// The honest floor: the case's traffic moved by a copy on `threads` threads.
     pub floor_s: Option<f64>,
+    /// The same traffic moved by a copy on one thread.
+    pub floor_1thread_s: Option<f64>,
+    /// For a first-call case: the median of the warm calls that followed.
+    pub warm_s: Option<f64>,
     pub runs: usize,
 }
 
 impl Measurement {
+    /// Time over the floor (for a first-call case: over a warm call).
     fn ratio(&self) -> Option<f64> {
-        self.floor_s.filter(|&f| f > 0.0).map(|f| self.median_s / f)
+        self.floor_s
+            .or(self.warm_s)
+            .filter(|&f| f > 0.0)
+            .map(|f| self.median_s / f)
+    }
+
+    /// The case's traffic over `seconds`, in GB/s (10^9 bytes).
+    fn gbps(&self, seconds: Option<f64>) -> Option<f64> {
+        let traffic = self.case.floor_bytes() as f64;
+        seconds
+            .filter(|&s| s > 0.0 && traffic > 0.0)
+            .map(|s| traffic / s / 1e9)
     }
 
     /// One JSON object on one line.
     pub fn json(&self) -> String {
         let num = |v: Option<f64>| v.map_or("null".to_string(), |x| format!("{x:.9e}"));
         format!(
-            "{{\"case\":\"{}\",\"op\":\"{}\",\"dtype\":\"{}\",\"shape\":[{}],\"threads\":{},\"median_s\":{:.9e},\"floor_s\":{},\"ratio_to_floor\":{},\"runs\":{}}}",
+            "{{\"case\":\"{}\",\"op\":\"{}\",\"dtype\":\"{}\",\"shape\":[{}],\"threads\":{},\"median_s\":{:.9e},\"floor_s\":{},\"ratio_to_floor\":{},\"floor_1thread_s\":{},\"warm_s\":{},\"traffic_bytes\":{},\"gbps\":{},\"floor_gbps\":{},\"runs\":{}}}",
             self.case.name,
             self.case.op_name(),
             self.case.dtype.numpy_name(),
@@ -182,6 +210,11 @@ impl Measurement {
             self.median_s,
             num(self.floor_s),
             num(self.ratio()),
+            num(self.floor_1thread_s),
+            num(self.warm_s),
+            self.case.floor_bytes(),
+            num(self.gbps(Some(self.median_s))),
+            num(self.gbps(self.floor_s)),
             self.runs
         )
     }
@@ -207,8 +240,8 @@ pub fn run(
     if !json {
         writeln!(
             out,
-            "{:<40} {:>12} {:>12} {:>8}  threads",
-            "case", "median", "copy floor", "ratio"
+            "{:<40} {:>11} {:>11} {:>6} {:>8} {:>8} {:>13}  threads",
+            "case", "median", "floor", "ratio", "GB/s", "floor", "1-thread copy"
         )?;
     }
     for case in parsed {
@@ -223,13 +256,17 @@ pub fn run(
                     format!("{:.2} ms", s * 1e3)
                 }
             };
+            let gb = |v: Option<f64>| v.map_or("-".into(), |g| format!("{g:.1}"));
             writeln!(
                 out,
-                "{:<40} {:>12} {:>12} {:>8}  {}",
+                "{:<40} {:>11} {:>11} {:>6} {:>8} {:>8} {:>13}  {}",
                 case.name,
                 ms(m.median_s),
-                m.floor_s.map_or("-".into(), ms),
+                m.floor_s.or(m.warm_s).map_or("-".into(), ms),
                 m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
+                gb(m.gbps(Some(m.median_s))),
+                gb(m.gbps(m.floor_s)),
+                m.floor_1thread_s.map_or("-".into(), ms),
                 m.threads
             )?;
         }
@@ -282,7 +319,7 @@ type Traced = Box<dyn Fn(&[Tensor]) -> Result<Vec<Tensor>, Error>>;
 fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
     let f = field(&case.shape, case.dtype, 1)?;
     Ok(match case.op {
-        Op::GradientAll | Op::CompileGradientAll => (
+        Op::GradientAll | Op::CompileGradientAll | Op::FirstCallGradientAll => (
             Box::new(|xs| numpy::gradient(&xs[0], &[], Axes::All, 1)),
             vec![f],
         ),
@@ -317,38 +354,70 @@ fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
     })
 }
 
-/// Time `f` until `min_time` has passed (at least 5 runs, at most 200),
-/// after one warm-up run; the median of the runs.
-fn median_time(
+/// Time the `jobs` in turn (one run of each per round) until `min_time`
+/// has passed (at least 5 rounds, at most 200), after one warm-up round;
+/// the median time of each, and the number of rounds. Interleaving keeps
+/// an op and its floor under the same conditions on a noisy machine.
+fn interleaved(
     min_time: Duration,
-    mut f: impl FnMut() -> Result<(), Error>,
-) -> Result<(f64, usize), Error> {
-    f()?;
-    let mut times = Vec::new();
-    let start = Instant::now();
-    while times.len() < 5 || (start.elapsed() < min_time && times.len() < 200) {
-        let t = Instant::now();
-        f()?;
-        times.push(t.elapsed().as_secs_f64());
+    jobs: &mut [&mut dyn FnMut() -> Result<(), Error>],
+) -> Result<(Vec<f64>, usize), Error> {
+    for job in jobs.iter_mut() {
+        job()?;
     }
-    times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], times.len()))
-}
-
-/// The median time of copying `bytes` between two buffers allocated (and touched) beforehand.
-fn copy_floor(bytes: usize, runs: usize) -> f64 {
-    let src = vec![1u8; bytes];
-    let mut dst = vec![0u8; bytes];
-    let mut times: Vec<f64> = (0..runs.clamp(5, 50))
-        .map(|_| {
-            let t = Instant::now();
-            dst.copy_from_slice(std::hint::black_box(&src));
-            std::hint::black_box(&mut dst);
-            t.elapsed().as_secs_f64()
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
+    let start = Instant::now();
+    let mut rounds = 0;
+    while rounds < 5 || (start.elapsed() < min_time && rounds < 200) {
+        for (job, t) in jobs.iter_mut().zip(&mut times) {
+            let at = Instant::now();
+            job()?;
+            t.push(at.elapsed().as_secs_f64());
+        }
+        rounds += 1;
+    }
+    let medians = times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
         })
         .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    Ok((medians, rounds))
+}
+
+/// The honest floor's copy: `traffic / 2` bytes from one buffer to another
+/// (both allocated and touched beforehand), on `threads` threads, each
+/// copying one contiguous part; with `threads == 1`, a one-thread copy.
+struct Floor {
+    src: Vec<u8>,
+    dst: Vec<u8>,
+}
+
+impl Floor {
+    fn new(traffic: usize) -> Floor {
+        let bytes = traffic / 2;
+        let mut floor = Floor {
+            src: vec![1u8; bytes],
+            dst: vec![0u8; bytes],
+        };
+        floor.copy(1); // touch the destination's pages
+        floor
+    }
+
+    fn copy(&mut self, threads: usize) {
+        let part = self.src.len().div_ceil(threads.max(1)).max(1);
+        if threads <= 1 {
+            self.dst.copy_from_slice(std::hint::black_box(&self.src));
+        } else {
+            rayon::scope(|s| {
+                for (d, from) in self.dst.chunks_mut(part).zip(self.src.chunks(part)) {
+                    s.spawn(move |_| d.copy_from_slice(std::hint::black_box(from)));
+                }
+            });
+        }
+        std::hint::black_box(&mut self.dst);
+    }
 }
 
 fn measure(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, CliError> {
@@ -358,8 +427,8 @@ fn measure(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, 
 fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurement, Error> {
     let (function, args) = workload(case)?;
     let threads = oxla::threads();
-    let (median_s, runs) = if case.op == Op::CompileGradientAll {
-        median_time(min_time, || {
+    if case.op == Op::CompileGradientAll {
+        let mut compile = || -> Result<(), Error> {
             let params: Vec<Tensor> = args
                 .iter()
                 .map(|a| Tensor::parameter(a.shape(), a.dtype()))
@@ -367,26 +436,82 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             let outputs = function(&params)?;
             std::hint::black_box(oxla::Executable::compile(&outputs, &params)?);
             Ok(())
-        })?
-    } else {
-        // Latency cases time batches of calls so the clock's own cost does not count.
-        let batch = if case.elements() < 4096 { 1000 } else { 1 };
+        };
+        let (medians, runs) = interleaved(min_time, &mut [&mut compile])?;
+        return Ok(Measurement {
+            case: case.clone(),
+            threads,
+            median_s: medians[0],
+            floor_s: None,
+            floor_1thread_s: None,
+            warm_s: None,
+            runs,
+        });
+    }
+    if case.op == Op::FirstCallGradientAll {
+        // nothing of oxla has run in this process yet: the case is set up
+        // without the jit (literal tensors only)
         let jitted: Jit<Traced> = oxla::jit(function);
-        let (t, runs) = median_time(min_time, || {
-            for _ in 0..batch {
-                std::hint::black_box(jitted.call(&args)?);
-            }
+        let start = Instant::now();
+        std::hint::black_box(jitted.call(&args)?);
+        let first = start.elapsed().as_secs_f64();
+        let mut warm = || -> Result<(), Error> {
+            std::hint::black_box(jitted.call(&args)?);
             Ok(())
-        })?;
-        (t / batch as f64, runs * batch)
+        };
+        let (medians, runs) = interleaved(min_time, &mut [&mut warm])?;
+        return Ok(Measurement {
+            case: case.clone(),
+            threads,
+            median_s: first,
+            floor_s: None,
+            floor_1thread_s: None,
+            warm_s: Some(medians[0]),
+            runs: runs + 1,
+        });
+    }
+    // Latency cases time batches of calls so the clock's own cost does not count.
+    let batch = if case.elements() < 4096 { 1000 } else { 1 };
+    let jitted: Jit<Traced> = oxla::jit(function);
+    let mut op = || -> Result<(), Error> {
+        for _ in 0..batch {
+            std::hint::black_box(jitted.call(&args)?);
+        }
+        Ok(())
     };
-    let floor_s = (floor && case.floor_bytes() > 0).then(|| copy_floor(case.floor_bytes(), runs));
+    let traffic = case.floor_bytes();
+    // a latency case's traffic is a few bytes: its "floor" would be the
+    // cost of starting a parallel copy, not of moving memory
+    if !floor || traffic == 0 || batch > 1 {
+        let (medians, runs) = interleaved(min_time, &mut [&mut op])?;
+        return Ok(Measurement {
+            case: case.clone(),
+            threads,
+            median_s: medians[0] / batch as f64,
+            floor_s: None,
+            floor_1thread_s: None,
+            warm_s: None,
+            runs: runs * batch,
+        });
+    }
+    let floor = std::cell::RefCell::new(Floor::new(traffic));
+    let mut all = || -> Result<(), Error> {
+        floor.borrow_mut().copy(threads);
+        Ok(())
+    };
+    let mut one = || -> Result<(), Error> {
+        floor.borrow_mut().copy(1);
+        Ok(())
+    };
+    let (medians, runs) = interleaved(min_time, &mut [&mut op, &mut all, &mut one])?;
     Ok(Measurement {
         case: case.clone(),
         threads,
-        median_s,
-        floor_s,
-        runs,
+        median_s: medians[0] / batch as f64,
+        floor_s: Some(medians[1]),
+        floor_1thread_s: Some(medians[2]),
+        warm_s: None,
+        runs: runs * batch,
     })
 }
 

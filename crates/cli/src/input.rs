@@ -101,12 +101,13 @@ impl InputArray {
             .seek(SeekFrom::Start(offset))
             .map_err(read_error)?;
         let descr = self.header.descr;
+        let file = &self.file;
         let value = match descr.element {
-            Element::F16 => typed::<oxla::half::f16>(&mut self.file, &shape, descr),
-            Element::F32 => typed::<f32>(&mut self.file, &shape, descr),
-            Element::F64 => typed::<f64>(&mut self.file, &shape, descr),
-            Element::C64 => typed::<oxla::num_complex::Complex32>(&mut self.file, &shape, descr),
-            Element::C128 => typed::<oxla::num_complex::Complex64>(&mut self.file, &shape, descr),
+            Element::F16 => typed::<oxla::half::f16>(file, offset, &shape, descr),
+            Element::F32 => typed::<f32>(file, offset, &shape, descr),
+            Element::F64 => typed::<f64>(file, offset, &shape, descr),
+            Element::C64 => typed::<oxla::num_complex::Complex32>(file, offset, &shape, descr),
+            Element::C128 => typed::<oxla::num_complex::Complex64>(file, offset, &shape, descr),
             _ => {
                 // integers: their own dtype, then the library's f64 entry rule
                 let header = Header::new(descr, shape.clone(), false);
@@ -149,9 +150,11 @@ impl InputArray {
     }
 }
 
-/// Read `shape`'s elements of a float or complex type into a recycled buffer.
+/// Read `shape`'s elements of a float or complex type at `offset` into a
+/// recycled buffer, in parallel parts.
 fn typed<T: ArrayElement + Pod>(
-    file: &mut File,
+    file: &File,
+    offset: u64,
     shape: &[usize],
     descr: Descr,
 ) -> Result<oxla::ArrayValue, oxla_npy::NpyError> {
@@ -159,7 +162,9 @@ fn typed<T: ArrayElement + Pod>(
     let mut data: Vec<T> = oxla::pool::try_take(len).ok_or(oxla_npy::NpyError::OutOfMemory {
         bytes: (len * std::mem::size_of::<T>()) as u64,
     })?;
-    oxla_npy::read_into(file, &mut data, descr)?;
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
+    crate::parallel_io::read_exact_at(file, bytes, offset).map_err(oxla_npy::NpyError::Read)?;
+    oxla_npy::to_native(bytes, descr);
     let array = oxla::ndarray::ArrayD::from_shape_vec(oxla::ndarray::IxDyn(shape), data)
         .map_err(|e| oxla_npy::NpyError::Malformed(e.to_string()))?;
     Ok(T::wrap(array))

@@ -40,6 +40,7 @@ mod error;
 mod input;
 mod memory;
 mod output;
+mod parallel_io;
 mod progress;
 mod slabs;
 

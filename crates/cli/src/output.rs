@@ -5,7 +5,9 @@
 //! planted symlink or file is never followed or overwritten). The caller
 //! writes them; [`OutputSet::commit`] then makes them appear together:
 //!
-//! 1. every temporary is flushed to disk;
+//! 1. with `--fsync`, every temporary is flushed to disk (by default it is
+//!    not, as `numpy.save` does not: the guarantees below are about runs
+//!    that fail, not machines that crash);
 //! 2. every target that already exists gets a backup: a hard link under
 //!    another unpredictable name (a copy where the file system has no hard
 //!    links), so the user's file stays untouched until step 3;
@@ -31,6 +33,8 @@ use crate::error::CliError;
 /// The output files of one command, staged under temporary names.
 pub struct OutputSet {
     staged: Vec<Staged>,
+    /// Flush the files (and the directory) to disk before the renames.
+    sync: bool,
     /// Directories this set created, innermost first.
     created: Vec<PathBuf>,
 }
@@ -48,6 +52,7 @@ impl OutputSet {
     pub fn create(dir: &Path, names: &[String]) -> Result<OutputSet, CliError> {
         let mut set = OutputSet {
             staged: Vec::with_capacity(names.len()),
+            sync: false,
             created: create_dirs(dir)?,
         };
         for name in names {
@@ -66,6 +71,12 @@ impl OutputSet {
         Ok(set)
     }
 
+    /// Flush every file to disk before renaming it into place (and the
+    /// directory after), for durability across a machine crash.
+    pub fn sync_to_disk(&mut self, sync: bool) {
+        self.sync = sync;
+    }
+
     /// The final path of the `i`-th output (for messages).
     pub fn path(&self, i: usize) -> &Path {
         &self.staged[i].target
@@ -74,6 +85,11 @@ impl OutputSet {
     /// The file the `i`-th output is written to.
     pub fn file(&mut self, i: usize) -> &mut File {
         &mut self.staged[i].file
+    }
+
+    /// The file the `i`-th output is written to, for positioned writes.
+    pub fn file_ref(&self, i: usize) -> &File {
+        &self.staged[i].file
     }
 
     /// Make every output appear under its name, all or nothing (see the
@@ -87,7 +103,7 @@ impl OutputSet {
         mut self,
         mut rename: impl FnMut(&Path, &Path) -> io::Result<()>,
     ) -> Result<Vec<PathBuf>, CliError> {
-        for s in &self.staged {
+        for s in self.staged.iter().filter(|_| self.sync) {
             s.file.sync_all().map_err(|source| CliError::Output {
                 path: s.target.clone(),
                 source,
@@ -119,7 +135,11 @@ impl OutputSet {
         self.created.clear();
         // Dropping the backups deletes them: the old contents are replaced.
         drop(backups);
-        if let Some(dir) = targets.first().and_then(|t| t.parent()) {
+        if let Some(dir) = targets
+            .first()
+            .and_then(|t| t.parent())
+            .filter(|_| self.sync)
+        {
             let _ = File::open(dir).and_then(|d| d.sync_all());
         }
         Ok(targets)

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::ops::Range;
 
 use oxla::{Axes, AxisWindow, EdgeOrder, Spacing};
+use rayon::prelude::*;
 
 use crate::error::CliError;
 use crate::input::InputArray;
@@ -58,13 +59,16 @@ impl RowCost {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlabPlan {
     rows: usize,
-    slabs: usize,
+    per_slab: usize,
 }
 
 impl SlabPlan {
     /// One slab of all `rows`.
     pub fn whole(rows: usize) -> SlabPlan {
-        SlabPlan { rows, slabs: 1 }
+        SlabPlan {
+            rows,
+            per_slab: rows.max(1),
+        }
     }
 
     /// Slabs of `rows` rows small enough that a run stays within `limit`
@@ -92,20 +96,33 @@ impl SlabPlan {
             .checked_div(per_row)
             .unwrap_or(rows as u64);
         let fit = fit.clamp(1, rows.max(1) as u64) as usize;
+        // as few slabs as fit, all of one size but the last, so that every
+        // slab's buffers fit the next one's (the last is smaller)
+        let slabs = rows.div_ceil(fit).max(1);
         Ok(SlabPlan {
             rows,
-            slabs: rows.div_ceil(fit).max(1),
+            per_slab: rows.div_ceil(slabs).max(1),
         })
     }
 
     /// Number of slabs.
     pub fn count(&self) -> usize {
-        self.slabs
+        self.rows.div_ceil(self.per_slab).max(1)
     }
 
-    /// The own rows of each slab, in order: equal sizes within one row.
+    /// The own rows of each slab, in order.
     pub fn slabs(&self) -> impl Iterator<Item = Range<usize>> + '_ {
-        (0..self.slabs).map(|k| (k * self.rows / self.slabs)..((k + 1) * self.rows / self.slabs))
+        (0..self.count()).map(|k| k * self.per_slab..((k + 1) * self.per_slab).min(self.rows))
+    }
+
+    /// The rows a slab reads: its own rows and two more (its halo, and one
+    /// more where an edge leaves only one side), so that every slab but the
+    /// last reads the same number of rows and reuses the same buffers. They
+    /// hold every row the slab's stencils read (`block_input_rows`).
+    pub fn input_rows(&self, own: Range<usize>) -> Range<usize> {
+        let want = own.len() + MAX_HALO_ROWS as usize;
+        let hi = (own.start.saturating_sub(1) + want).min(self.rows);
+        hi.saturating_sub(want)..hi
     }
 }
 
@@ -135,16 +152,28 @@ pub fn run(
     let headers: Vec<_> = (0..call.axes.len())
         .map(|_| input.output_header(input.dtype()))
         .collect();
+    let mut header_bytes = Vec::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
-        write_output(outputs, i, &h.encode())?;
+        let encoded = h.encode();
+        write_output(outputs, i, &encoded)?;
+        header_bytes.push(encoded.len() as u64);
     }
+    let row_elements: usize = shape.iter().skip(1).product();
+    let out_row_bytes: Vec<u64> = headers
+        .iter()
+        .map(|h| (row_elements * h.descr.element.size()) as u64)
+        .collect();
     let axes = Axes::Some(call.axes.iter().map(|&a| a as i64).collect());
     for own in plan.slabs() {
         let rows = if first_axis_selected {
-            oxla::numpy::block_input_rows(shape[0], edge_order, own.clone())
+            plan.input_rows(own.clone())
         } else {
             own.clone()
         };
+        debug_assert!({
+            let needed = oxla::numpy::block_input_rows(shape[0], edge_order, own.clone());
+            !first_axis_selected || (rows.start <= needed.start && needed.end <= rows.end)
+        });
         let f = input.read_rows(rows.clone())?;
         let mut windows = vec![
             AxisWindow::new(shape[0], rows.clone(), own.clone())
@@ -156,15 +185,42 @@ pub fn run(
                 .map_err(gradient_error(input))?;
         let values = oxla::eval(&parts).map_err(gradient_error(input))?;
         drop((f, parts));
-        for (i, (value, header)) in values.iter().zip(&headers).enumerate() {
-            let path = outputs.path(i).to_path_buf();
-            oxla_npy::write_data(outputs.file(i), value, header.descr)
-                .map_err(|source| CliError::Output { path, source })?;
-        }
+        // every output at once: writes to one file take its inode's lock
+        // in turn, writes to different files do not
+        let outs: &OutputSet = outputs;
+        (0..values.len()).into_par_iter().try_for_each(|i| {
+            let at = header_bytes[i] + own.start as u64 * out_row_bytes[i];
+            write_at(outs.file_ref(i), &values[i], headers[i].descr, at).map_err(|source| {
+                CliError::Output {
+                    path: outs.path(i).to_path_buf(),
+                    source,
+                }
+            })
+        })?;
         progress.advance(rows.len() as u64 * input.row_bytes_in_file());
     }
     progress.finish();
     Ok(())
+}
+
+/// Write `value`'s elements (memory order) at `offset`: in parallel parts
+/// in native byte order, else byte-swapped in order.
+fn write_at(
+    file: &std::fs::File,
+    value: &oxla::ArrayValue,
+    descr: oxla_npy::Descr,
+    offset: u64,
+) -> std::io::Result<()> {
+    if let (true, Some(bytes)) = (
+        descr.byte_order == oxla_npy::ByteOrder::NATIVE,
+        value.as_bytes(),
+    ) {
+        return crate::parallel_io::write_all_at(file, bytes, offset);
+    }
+    use std::io::{Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset))?;
+    oxla_npy::write_data(&mut f, value, descr)
 }
 
 fn write_output(outputs: &mut OutputSet, i: usize, bytes: &[u8]) -> Result<(), CliError> {
@@ -228,7 +284,10 @@ mod tests {
             axes: vec![0],
             edge_order: 1,
         };
-        let plan = SlabPlan { rows: 40, slabs: 8 };
+        let plan = SlabPlan {
+            rows: 40,
+            per_slab: 5,
+        };
         let err = run(
             &mut input,
             &plan,
@@ -243,11 +302,35 @@ mod tests {
     }
 
     #[test]
-    fn slabs_cover_every_row_once_in_near_equal_parts() {
-        let plan = SlabPlan { rows: 10, slabs: 3 };
-        let slabs: Vec<_> = plan.slabs().collect();
-        assert_eq!(slabs, vec![0..3, 3..6, 6..10]);
+    fn slabs_cover_every_row_once_in_equal_parts_but_the_last() {
+        let plan = SlabPlan {
+            rows: 10,
+            per_slab: 4,
+        };
+        assert_eq!(plan.slabs().collect::<Vec<_>>(), vec![0..4, 4..8, 8..10]);
         assert_eq!(SlabPlan::whole(7).slabs().collect::<Vec<_>>(), vec![0..7]);
+    }
+
+    /// Every slab reads its own rows plus two (shifted at the edges), which
+    /// hold what its stencils read for either edge order.
+    #[test]
+    fn slab_inputs_hold_their_halo_and_have_one_size() {
+        for rows in 3..40 {
+            for per_slab in 1..=rows {
+                let plan = SlabPlan { rows, per_slab };
+                for own in plan.slabs() {
+                    let input = plan.input_rows(own.clone());
+                    assert_eq!(input.len(), (own.len() + 2).min(rows));
+                    for eo in [EdgeOrder::One, EdgeOrder::Two] {
+                        let needed = oxla::numpy::block_input_rows(rows, eo, own.clone());
+                        assert!(
+                            input.start <= needed.start && needed.end <= input.end,
+                            "{own:?} {input:?} {needed:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -101,7 +101,7 @@ macro_rules! with_dtype {
 }
 
 /// The typed array types an [`ArrayValue`] can hold.
-pub trait ArrayElement: Element {
+pub trait ArrayElement: Element + bytemuck::Pod {
     /// Wrap an array (copied into standard layout if it is not already).
     fn wrap(a: ArrayD<Self>) -> ArrayValue;
     /// Borrow the array if the value has this element type.
@@ -245,6 +245,18 @@ impl ArrayValue {
     /// may be in any layout).
     pub fn is_standard_layout(&self) -> bool {
         with_array!(self, |a: T| a.is_standard_layout())
+    }
+
+    /// The elements' bytes in row-major order (native byte order), if the
+    /// value is in standard layout.
+    ///
+    /// ```
+    /// use oxla_ir::{ArrayValue, DType};
+    /// let v = ArrayValue::scalar(DType::F32, 1.0);
+    /// assert_eq!(v.as_bytes(), Some(&1.0f32.to_ne_bytes()[..]));
+    /// ```
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        with_array!(self, |a: T| a.as_slice().map(bytemuck::cast_slice))
     }
 
     /// The same array, copied into standard layout if it is not already.

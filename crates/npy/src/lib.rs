@@ -47,5 +47,5 @@ pub use descr::{ByteOrder, Descr, DescrError, Element};
 pub use error::NpyError;
 pub use escape::escape;
 pub use header::{Header, MAX_DIMS, MAX_HEADER_LEN, Version, shape_text};
-pub use read::{Prelude, open, read_data, read_file, read_into, read_prelude};
+pub use read::{Prelude, open, read_data, read_file, read_into, read_prelude, to_native};
 pub use write::{element_of, write_data, write_npy};

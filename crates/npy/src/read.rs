@@ -171,10 +171,16 @@ pub fn read_data(r: &mut impl Read, header: &Header) -> Result<HostArray, NpyErr
 pub fn read_into<T: Pod>(r: &mut impl Read, out: &mut [T], descr: Descr) -> Result<(), NpyError> {
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(out);
     r.read_exact(bytes).map_err(NpyError::Read)?;
+    to_native(bytes, descr);
+    Ok(())
+}
+
+/// Turn raw `descr` elements read from a file into native byte order, in
+/// place (nothing to do if the file's order is native).
+pub fn to_native(bytes: &mut [u8], descr: Descr) {
     if descr.byte_order != ByteOrder::NATIVE {
         swap_units(bytes, descr.element.swap_unit());
     }
-    Ok(())
 }
 
 /// Reverse the bytes of every `unit`-byte group (no-op for 1-byte units).

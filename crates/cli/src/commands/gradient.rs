@@ -84,6 +84,7 @@ pub fn run(args: &GradientArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .map(|a| format!("grad_axis{a}.npy"))
         .collect();
     let mut staged = OutputSet::create(&args.out_dir, &names)?;
+    staged.sync_to_disk(args.fsync);
     let call = Call {
         spacing: &spacing,
         axes: memory_axes(&axis_numbers, shape.len(), input.mirrored()),

@@ -37,6 +37,8 @@ pub(crate) fn run_kernel(
     let total = row_len * n_rows;
     let inputs = bind_inputs(k, buffers)?;
     let mut outs = take_outputs(k, total)?;
+    let out_bytes: usize = outs.iter().map(|o| o.len() * o.dtype().size_bytes()).sum();
+    let stream = out_bytes >= crate::exec::stream::stream_min_bytes();
     let mut results: Vec<Banks> = Vec::new();
     if total > 0 {
         let (item_rows, item_cols) = if k.sequential || total < PARALLEL_MIN {
@@ -62,12 +64,12 @@ pub(crate) fn run_kernel(
             .map(|((rows, cols), outs)| Item { rows, cols, outs });
         if item_rows >= n_rows && item_cols >= row_len {
             // One item: run it here (a small call should not go through rayon).
-            results.extend(items.filter_map(|item| run_item(k, &inputs, item)));
+            results.extend(items.filter_map(|item| run_item(k, &inputs, item, stream)));
         } else {
             let items: Vec<Item<'_>> = items.collect();
             let banks: Vec<Option<Banks>> = items
                 .into_par_iter()
-                .map(|item| run_item(k, &inputs, item))
+                .map(|item| run_item(k, &inputs, item, stream))
                 .collect();
             results.extend(banks.into_iter().flatten());
         }

@@ -80,13 +80,6 @@ fn map3<T: Copy>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -
     }
 }
 
-/// True if the CPU has AVX2 and FMA (checked once; cheap afterwards).
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn wide() -> bool {
-    static WIDE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *WIDE.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
-}
-
 /// `out = a op b`.
 #[inline(always)]
 pub(crate) fn binary<T: Element>(op: BinOp, out: &mut [T], a: Src<'_, T>, b: Src<'_, T>) {

@@ -14,10 +14,13 @@ pub(crate) mod chunks;
 pub(crate) mod driver;
 pub(crate) mod loops;
 pub(crate) mod operands;
+pub(crate) mod prefetch;
 pub(crate) mod reduction;
 pub(crate) mod rows;
 pub(crate) mod scalar;
+pub(crate) mod simd;
 pub(crate) mod storage;
+pub(crate) mod stream;
 pub(crate) mod vector;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use crate::error::unvalidated;
 use crate::exec::chunks::{ChunkCursor, RowSum};
 use crate::exec::loops::{self, Src, StencilTaps};
 use crate::exec::storage::{Bank, Banks, Inputs, OutSlices, ReductionState, Registers};
+use crate::exec::stream;
 use crate::fusion::FusedKind;
 use crate::isa::{FusedOp, Stencil, VSrc};
 
@@ -32,6 +33,8 @@ pub(crate) struct Tile<'x, 'a> {
     pub run_row: usize,
     /// Per reduction keeping the innermost axis, per row of the run: offset of the row's sums.
     pub sum_rows: &'x [Vec<usize>],
+    /// Write row tiles of outputs with non-temporal stores (`exec::stream`).
+    pub stream: bool,
 }
 
 /// View `view`'s buffer and the tile's first element in it.
@@ -140,7 +143,11 @@ pub(crate) fn store<T: ArrayElement>(
     let values = src::<T>(a, banks, tile);
     let o = &mut T::of_mut(outs)[out as usize];
     if tile.out_stride == 1 {
-        loops::copy(&mut o[tile.pos..tile.pos + tile.len], values);
+        let dst = &mut o[tile.pos..tile.pos + tile.len];
+        match values {
+            Src::Slice(v) if tile.stream => stream::copy(dst, &v[..tile.len]),
+            _ => loops::copy(dst, values),
+        }
         return;
     }
     for k in 0..tile.len {

@@ -11,6 +11,7 @@
 use std::ops::Range;
 
 use crate::exec::operands::Tile;
+use crate::exec::prefetch::Prefetcher;
 use crate::exec::reduction::Reductions;
 use crate::exec::scalar::run_scalar;
 use crate::exec::storage::{Banks, Inputs, OutSlices, keep_results_only, new_banks};
@@ -128,6 +129,14 @@ impl Bases {
             self.tile[v] = self.row[v] + k.line_stride[v] * r as i64 + k.col_stride[v] * c as i64;
         }
     }
+
+    /// Each view's offset at row `r` of the run, column `c`, into `out`.
+    #[inline]
+    fn at(&self, k: &FusedKernel, r: usize, c: usize, out: &mut [i64]) {
+        for (v, o) in out.iter_mut().enumerate() {
+            *o = self.row[v] + k.line_stride[v] * r as i64 + k.col_stride[v] * c as i64;
+        }
+    }
 }
 
 /// A work item being run.
@@ -141,13 +150,23 @@ struct ItemRunner<'k, 'a, 'o> {
     /// The item's first element: output slices start there.
     origin: usize,
     cols: Range<usize>,
+    /// Row tiles of outputs are written with non-temporal stores.
+    stream: bool,
+    prefetcher: Prefetcher,
+    /// Views' offsets at the next tile, for the prefetcher.
+    next: Vec<i64>,
 }
 
 /// Run one work item; returns its banks if the kernel has reductions (to
 /// be folded in item order), else nothing.
-pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> Option<Banks> {
+pub(crate) fn run_item(
+    k: &FusedKernel,
+    inputs: &Inputs<'_>,
+    item: Item<'_>,
+    stream: bool,
+) -> Option<Banks> {
     let row_len = k.it_shape.last().copied().unwrap_or(1);
-    let mut banks = new_banks(&k.regs, k.reductions.len(), k.tile_len);
+    let mut banks = new_banks(&k.regs, k.reductions.len(), k.tile_len, stream);
     let reductions = Reductions::new(k, &mut banks);
     let mut runner = ItemRunner {
         k,
@@ -161,6 +180,9 @@ pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> 
         },
         origin: item.rows.start * row_len + item.cols.start,
         cols: item.cols,
+        stream,
+        prefetcher: Prefetcher::new(k, inputs),
+        next: vec![0; k.views.len()],
     };
     let columns = k.box_column_program.iter().any(Option::is_some);
     let mut rows = RowCursor::new(k, item.rows.start);
@@ -168,6 +190,9 @@ pub(crate) fn run_item(k: &FusedKernel, inputs: &Inputs<'_>, item: Item<'_>) -> 
         let run = rows.run(k, item.rows.end, columns);
         runner.run_rows(&rows, &run);
         rows.advance(k, run.len);
+    }
+    if stream {
+        crate::exec::stream::fence();
     }
     // Only reductions need anything back from an item.
     (!k.reductions.is_empty()).then(|| keep_results_only(runner.banks))
@@ -212,6 +237,17 @@ impl ItemRunner<'_, '_, '_> {
         for line in lines {
             for (i, at) in along.clone().step_by(k.tile_len).enumerate() {
                 let (r, c) = if column { (at, line) } else { (line, at) };
+                if !column {
+                    // this row's next tile, or the next row's first
+                    let (nr, nc) = if at + k.tile_len < along.end {
+                        (r, c + k.tile_len)
+                    } else {
+                        (r + 1, along.start)
+                    };
+                    self.bases.at(k, nr, nc, &mut self.next);
+                    self.prefetcher
+                        .tile(&self.next, k.tile_len.min(along.end - nc.max(along.start)));
+                }
                 self.bases.at_tile(k, r, c);
                 let tile = Tile {
                     inputs: self.inputs,
@@ -223,6 +259,7 @@ impl ItemRunner<'_, '_, '_> {
                     len: k.tile_len.min(along.end - at),
                     run_row: r,
                     sum_rows: &self.reductions.sum_rows,
+                    stream: self.stream && !column,
                 };
                 // values uniform along the tile are uniform along the line too
                 if i == 0 {

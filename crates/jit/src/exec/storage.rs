@@ -17,6 +17,9 @@ pub(crate) struct Registers<T> {
     pub vectors: Vec<Vec<T>>,
     /// Scalar registers (constants first).
     pub scalars: Vec<T>,
+    /// Where a row tile of a streamed output is computed before its
+    /// non-temporal copy out (`exec::stream`); empty unless streaming.
+    pub scratch: Vec<T>,
 }
 
 /// The reductions' running state in one element type.
@@ -40,11 +43,16 @@ pub(crate) struct Bank<T> {
 }
 
 impl<T: ArrayElement> Bank<T> {
-    fn new(vectors: u16, scalars: u16, reductions: usize, tile: usize) -> Bank<T> {
+    fn new(vectors: u16, scalars: u16, reductions: usize, tile: usize, stream: bool) -> Bank<T> {
         Bank {
             regs: Registers {
                 vectors: (0..vectors).map(|_| vec![T::ZERO; tile]).collect(),
                 scalars: vec![T::ZERO; scalars as usize],
+                scratch: if stream {
+                    vec![T::ZERO; tile]
+                } else {
+                    Vec::new()
+                },
             },
             red: ReductionState {
                 lanes: vec![Vec::new(); reductions],
@@ -59,6 +67,7 @@ impl<T: ArrayElement> Bank<T> {
     fn keep_results_only(&mut self) {
         self.regs.vectors = Vec::new();
         self.regs.scalars = Vec::new();
+        self.regs.scratch = Vec::new();
         self.red.lanes = Vec::new();
         self.red.row_partials = Vec::new();
     }
@@ -75,12 +84,22 @@ impl ElementFamily for BankOf {
 pub(crate) type Banks = PerElement<BankOf>;
 
 /// The banks of a work item: the kernel's registers, constants loaded,
-/// tiles of `tile` elements.
-pub(crate) fn new_banks(regs: &RegisterFile, reductions: usize, tile: usize) -> Banks {
+/// tiles of `tile` elements (and a scratch tile per type if `stream`).
+pub(crate) fn new_banks(
+    regs: &RegisterFile,
+    reductions: usize,
+    tile: usize,
+    stream: bool,
+) -> Banks {
     let mut banks = Banks::default();
     for d in DType::ALL {
-        with_dtype!(d, |T| *T::of_mut(&mut banks) =
-            Bank::new(regs.vectors[d], regs.scalars[d], reductions, tile));
+        with_dtype!(d, |T| *T::of_mut(&mut banks) = Bank::new(
+            regs.vectors[d],
+            regs.scalars[d],
+            reductions,
+            tile,
+            stream
+        ));
     }
     for c in &regs.consts {
         with_dtype!(c.dtype, |T| T::of_mut(&mut banks).regs.scalars

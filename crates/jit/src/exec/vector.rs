@@ -5,7 +5,7 @@
 //! into the loop) matters as much as the loop. [`run_vector`] therefore
 //! dispatches on the program's arithmetic dtype once per tile and runs every
 //! instruction of that dtype in [`run_typed`], one function compiled for
-//! AVX2 when the CPU has it, with the loops of [`loops`] inlined; an
+//! AVX-512 or AVX2 when the CPU has them (`exec::simd`), with the loops of [`loops`] inlined; an
 //! instruction of another dtype goes through the same function for its own
 //! dtype, one instruction at a time. Either way every element gets the same
 //! IEEE operations, so results do not depend on the CPU or the path.
@@ -22,7 +22,9 @@ use crate::exec::loops;
 use crate::exec::operands::{
     Tile, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
 };
+use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
+use crate::exec::stream;
 use crate::fusion::FusedKind;
 use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr};
 
@@ -53,15 +55,16 @@ fn run(
     cursors: &mut [Vec<ChunkCursor>],
     tile: &Tile<'_, '_>,
 ) {
-    with_dtype!(dtype, |T| {
+    with_dtype!(dtype, |T| match active_simd() {
+        // SAFETY (both arms): `run_avx512` and `run_avx2` only require the
+        // CPU features named in their `target_feature` attributes, and
+        // `active_simd` returns a width only if `Simd::available` found
+        // every one of them on this CPU.
         #[cfg(target_arch = "x86_64")]
-        if loops::wide() {
-            // SAFETY: `run_wide` only requires the CPU features named in its
-            // `target_feature` attribute, and `wide()` has just checked that
-            // this CPU has them.
-            return unsafe { run_wide::<T>(instrs, banks, outs, cursors, tile) };
-        }
-        run_portable::<T>(instrs, banks, outs, cursors, tile)
+        Simd::Avx512 => unsafe { run_avx512::<T>(instrs, banks, outs, cursors, tile) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { run_avx2::<T>(instrs, banks, outs, cursors, tile) },
+        _ => run_portable::<T>(instrs, banks, outs, cursors, tile),
     })
 }
 
@@ -78,10 +81,23 @@ fn run_portable<T: ArrayElement>(
     run_typed::<T>(instrs, banks, outs, cursors, tile)
 }
 
+/// `run_typed` compiled for AVX-512 (the same IEEE operations, wider).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+fn run_avx512<T: ArrayElement>(
+    instrs: &[VInstr],
+    banks: &mut Banks,
+    outs: &mut OutSlices<'_>,
+    cursors: &mut [Vec<ChunkCursor>],
+    tile: &Tile<'_, '_>,
+) {
+    run_typed::<T>(instrs, banks, outs, cursors, tile)
+}
+
 /// `run_typed` compiled for AVX2 and FMA (the same IEEE operations, wider).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn run_wide<T: ArrayElement>(
+fn run_avx2<T: ArrayElement>(
     instrs: &[VInstr],
     banks: &mut Banks,
     outs: &mut OutSlices<'_>,
@@ -108,6 +124,20 @@ macro_rules! with_dst {
                 let $ro: &Banks = $banks;
                 $body;
                 <$T as ArrayElement>::of_mut($banks).regs.vectors[r as usize] = reg;
+            }
+            VDst::Out(o) if $tile.stream => {
+                // computed in L1, then copied out with non-temporal stores
+                let slot = &mut <$T as ArrayElement>::of_mut($banks).regs.scratch;
+                let mut scratch = std::mem::take(slot);
+                {
+                    let $out = &mut scratch[..$tile.len];
+                    let $ro: &Banks = $banks;
+                    $body;
+                }
+                let dst = &mut <$T as ArrayElement>::of_mut($outs)[o as usize]
+                    [$tile.pos..$tile.pos + $tile.len];
+                stream::copy(dst, &scratch[..$tile.len]);
+                <$T as ArrayElement>::of_mut($banks).regs.scratch = scratch;
             }
             VDst::Out(o) => {
                 let $out = &mut <$T as ArrayElement>::of_mut($outs)[o as usize]

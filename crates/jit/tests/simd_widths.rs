@@ -1,0 +1,115 @@
+#![allow(clippy::unwrap_used)]
+//! Every copy of the executor's loops (portable, AVX2, AVX-512) gives the
+//! reference interpreter's bits: gradients, their VJPs and value_and_grad
+//! in every dtype, with special values, under each width this CPU has.
+//! (`.ci/run` also runs the whole bit-identity suites with `OXLA_SIMD` set
+//! to each width.)
+
+mod common;
+
+use common::{Rng, Specials, assert_fused_eq_reference, random_literal, squared_norm};
+use oxla_ir::{DType, Tensor};
+use oxla_jit::{Simd, active_simd, force_simd};
+use oxla_lower::{Axes, GradientSpec, Spacing};
+
+fn gradient(f: &Tensor, spacing: &[Spacing], edge_order: i64) -> Vec<Tensor> {
+    let spec = GradientSpec::new(f, spacing, Axes::All, edge_order).unwrap();
+    oxla_lower::gradient(f, &spec).unwrap()
+}
+
+fn cases(rng: &mut Rng) -> Vec<(String, Vec<Tensor>)> {
+    let mut out = Vec::new();
+    let specials = Specials {
+        rate: 0.05,
+        signaling: true,
+    };
+    for dtype in [DType::F16, DType::F32, DType::F64, DType::C64, DType::C128] {
+        for shape in [vec![1000], vec![37, 129], vec![9, 10, 70]] {
+            let f = random_literal(rng, &shape, dtype, specials);
+            for edge_order in [1, 2] {
+                let spacing = [Spacing::Scalar(0.7)];
+                let g = gradient(&f, &spacing, edge_order);
+                out.push((
+                    format!("gradient {dtype} {shape:?} eo{edge_order}"),
+                    g.clone(),
+                ));
+                let (_, pullback) = oxla_autodiff::vjp(
+                    |xs: &[Tensor]| {
+                        Ok::<_, oxla_autodiff::AutodiffError>(gradient(
+                            &xs[0], &spacing, edge_order,
+                        ))
+                    },
+                    std::slice::from_ref(&f),
+                )
+                .unwrap();
+                let cts: Vec<Tensor> = g
+                    .iter()
+                    .map(|t| random_literal(rng, t.shape(), dtype, specials))
+                    .collect();
+                let vjp = pullback.call(&cts).unwrap();
+                out.push((format!("vjp {dtype} {shape:?} eo{edge_order}"), vjp));
+                if !dtype.is_complex() {
+                    let (v, gr) = oxla_autodiff::value_and_grad(
+                        |xs: &[Tensor]| -> Result<Vec<Tensor>, oxla_autodiff::AutodiffError> {
+                            Ok(vec![squared_norm(gradient(&xs[0], &spacing, edge_order))?])
+                        },
+                        std::slice::from_ref(&f),
+                    )
+                    .unwrap();
+                    out.push((
+                        format!("value_and_grad {dtype} {shape:?} eo{edge_order}"),
+                        vec![v, gr[0].clone()],
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Outputs of at least 16 MiB are written with non-temporal stores
+/// (`exec::stream`): the same bits, at every width, with tiles of every
+/// alignment (rows of 2099 elements put row starts at every offset).
+#[test]
+fn streamed_outputs_give_the_interpreters_bits() {
+    let mut rng = Rng::new(11);
+    let f = random_literal(
+        &mut rng,
+        &[1000, 2099],
+        DType::F64,
+        Specials {
+            rate: 0.01,
+            signaling: false,
+        },
+    );
+    let g = gradient(&f, &[Spacing::Scalar(0.3)], 2);
+    let reference = oxla_ir::evaluate(&g, &oxla_ir::Bindings::new()).unwrap();
+    for simd in Simd::ALL {
+        if !force_simd(Some(simd)) {
+            continue;
+        }
+        let fused = oxla_jit::eval(&g).unwrap();
+        common::compare(&fused, &reference).unwrap_or_else(|e| panic!("{simd:?}: {e}"));
+    }
+    force_simd(None);
+}
+
+#[test]
+fn every_width_gives_the_interpreters_bits() {
+    let mut rng = Rng::new(7);
+    let cases = cases(&mut rng);
+    let mut ran = Vec::new();
+    for simd in Simd::ALL {
+        if !force_simd(Some(simd)) {
+            continue;
+        }
+        assert_eq!(active_simd(), simd);
+        for (name, outputs) in &cases {
+            assert_fused_eq_reference(outputs, &format!("{simd:?}: {name}"));
+        }
+        ran.push(simd);
+    }
+    force_simd(None);
+    assert!(ran.contains(&Simd::Portable));
+    println!("widths run: {ran:?}");
+}
