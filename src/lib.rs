@@ -58,7 +58,9 @@ pub use oxla_ir::{
     ArrayElement, ArrayValue, DType, Element, HostArray, IrError, SplitMix64, Tensor,
 };
 pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, pool, release_cached_memory};
-pub use oxla_jit::{Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads};
+pub use oxla_jit::{
+    ArrayRef, Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads,
+};
 pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};
 
 /// Evaluate tensors together with fused kernels, returning their values in order.
@@ -78,6 +80,26 @@ pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};
 /// ```
 pub fn eval(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, Error> {
     Ok(oxla_jit::eval(outputs)?)
+}
+
+/// [`eval`], with parameters bound to arrays that kernels read in place
+/// ([`ArrayRef`]: memory the caller owns, such as a NumPy array's), so a
+/// large input is not copied first (see [`oxla_jit::eval_with`]).
+///
+/// ```
+/// use oxla::{ArrayRef, Axes, DType, Tensor};
+/// let f = Tensor::parameter(&[5], DType::F64);
+/// let df = oxla::numpy::gradient(&f, &[], Axes::All, 1)?;
+/// let data = [1.0, 2.0, 4.0, 7.0, 11.0];
+/// let v = oxla::eval_with(&df, &[(&f, ArrayRef::new(&[5], &data)?)])?;
+/// assert_eq!(v[0].as_array::<f64>()?.as_slice().unwrap(), &[1.0, 1.5, 2.5, 3.5, 4.0]);
+/// # Ok::<(), oxla::Error>(())
+/// ```
+pub fn eval_with(
+    outputs: &[Tensor],
+    bound: &[(&Tensor, ArrayRef<'_>)],
+) -> Result<Vec<ArrayValue>, Error> {
+    Ok(oxla_jit::eval_with(outputs, bound)?)
 }
 
 /// Evaluate with the reference interpreter (one primitive at a time): the

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use oxla_ir::{ArrayValue, IrError, Tensor, replace_nodes};
 
 use crate::JitError;
+use crate::borrowed::{ArrayRef, Buffer};
 use crate::executable::Executable;
 use crate::key::{GraphKey, graph_key};
 
@@ -53,14 +54,39 @@ fn compile_with_leaves(outputs: &[Tensor], leaves: &[Tensor]) -> Result<Executab
 /// assert_eq!(v[0].as_array::<f32>().unwrap().as_slice().unwrap(), &[1.0, 4.0, 9.0]);
 /// ```
 pub fn eval(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, JitError> {
+    eval_with(outputs, &[])
+}
+
+/// [`eval`], with parameters bound to arrays that kernels read in place
+/// ([`ArrayRef`]: memory the caller owns, such as a NumPy array's), so
+/// large inputs are not copied first. Every parameter of the graph must
+/// be bound, with its shape and dtype.
+///
+/// ```
+/// use oxla_ir::{DType, Tensor};
+/// use oxla_jit::ArrayRef;
+/// let x = Tensor::parameter(&[3], DType::F64);
+/// let y = x.mul(&x).unwrap();
+/// let data = [1.0, 2.0, 3.0];
+/// let v = oxla_jit::eval_with(&[y], &[(&x, ArrayRef::new(&[3], &data).unwrap())]).unwrap();
+/// assert_eq!(v[0].as_array::<f64>().unwrap().as_slice().unwrap(), &[1.0, 4.0, 9.0]);
+/// ```
+pub fn eval_with(
+    outputs: &[Tensor],
+    bound: &[(&Tensor, ArrayRef<'_>)],
+) -> Result<Vec<ArrayValue>, JitError> {
     let (key, leaves) = graph_key(outputs);
-    let values = leaves
+    let args = leaves
         .iter()
         .map(|l| match l.literal_value() {
-            Some(v) => Ok(v.clone()),
-            None => Err(IrError::UnboundParameter(
-                l.parameter_id().map_or(0, |p| p.0),
-            )),
+            Some(v) => Ok(Buffer::Value(v.clone())),
+            None => bound
+                .iter()
+                .find(|(p, _)| p.same_node(l))
+                .map(|(_, a)| Buffer::Borrowed(a.clone()))
+                .ok_or(IrError::UnboundParameter(
+                    l.parameter_id().map_or(0, |p| p.0),
+                )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let cached = lock(eval_cache()).get(&key).cloned();
@@ -76,7 +102,7 @@ pub fn eval(outputs: &[Tensor]) -> Result<Vec<ArrayValue>, JitError> {
             exe
         }
     };
-    exe.run(&values)
+    exe.run_buffers(args)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -52,6 +52,7 @@
 //! the few states validation rules out are unreachable, and panic if met.
 
 mod api;
+mod borrowed;
 mod build;
 mod error;
 mod exec;
@@ -65,7 +66,8 @@ mod plan;
 mod summary;
 mod view;
 
-pub use api::{Jit, compile, eval, jit, threads};
+pub use api::{Jit, compile, eval, eval_with, jit, threads};
+pub use borrowed::ArrayRef;
 pub use error::JitError;
 pub use exec::simd::{Simd, active_simd, detected_simd, force_simd};
 pub use executable::Executable;

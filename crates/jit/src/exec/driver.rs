@@ -10,13 +10,12 @@
 //! its own reduction partials, which are folded afterwards in item order.
 //! So results are the same bit for bit on any number of threads.
 
-use std::sync::Arc;
-
 use oxla_ir::ndarray::{ArrayD, IxDyn};
 use oxla_ir::reduce::CHUNK;
 use oxla_ir::{ArrayElement, ArrayValue, DType, with_array, with_dtype};
 use rayon::prelude::*;
 
+use crate::borrowed::Buffer;
 use crate::error::{JitError, internal};
 use crate::exec::reduction::finish_reduction;
 use crate::exec::rows::{Item, run_item};
@@ -31,7 +30,7 @@ const PARALLEL_MIN: usize = 1 << 15;
 /// Run `k`, reading `buffers`; returns the values of its roots (stores, then reductions).
 pub(crate) fn run_kernel(
     k: &FusedKernel,
-    buffers: &[Option<Arc<ArrayValue>>],
+    buffers: &[Option<Buffer<'_>>],
 ) -> Result<Vec<(usize, ArrayValue)>, JitError> {
     let row_len = k.it_shape.last().copied().unwrap_or(1);
     let n_rows: usize = k.it_shape.iter().rev().skip(1).product();
@@ -87,20 +86,20 @@ pub(crate) fn run_kernel(
 /// Each view's buffer as a slice of its element type.
 fn bind_inputs<'a>(
     k: &FusedKernel,
-    buffers: &'a [Option<Arc<ArrayValue>>],
+    buffers: &'a [Option<Buffer<'_>>],
 ) -> Result<Inputs<'a>, JitError> {
     let mut inputs = Inputs::default();
     for d in DType::ALL {
         with_dtype!(d, |T| T::of_mut(&mut inputs).resize(k.views.len(), &[]));
     }
     for (v, view) in k.views.iter().enumerate() {
-        let value = buffers
+        let buffer = buffers
             .get(view.buffer)
-            .and_then(|b| b.as_deref())
+            .and_then(|b| b.as_ref())
             .ok_or_else(|| internal!("kernel input {} is not computed", view.buffer))?;
-        with_array!(value, |a: T| {
-            let slice = a
-                .as_slice()
+        with_dtype!(buffer.dtype(), |T| {
+            let slice = buffer
+                .as_slice::<T>()
                 .ok_or_else(|| internal!("kernel input {} is not contiguous", view.buffer))?;
             <T as ArrayElement>::of_mut(&mut inputs)[v] = slice;
         });

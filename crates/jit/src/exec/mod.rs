@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use oxla_ir::{ArrayValue, Bindings, Tensor};
 
+use crate::borrowed::Buffer;
 use crate::error::{JitError, internal};
 use crate::executable::{Executable, Step};
 
@@ -35,6 +36,12 @@ impl Executable {
     ///
     /// Runs on the current rayon thread pool; results do not depend on its size.
     pub fn run(&self, args: &[Arc<ArrayValue>]) -> Result<Vec<ArrayValue>, JitError> {
+        self.run_buffers(args.iter().map(|a| Buffer::Value(a.clone())).collect())
+    }
+
+    /// [`Executable::run`] with arguments that are values or arrays read
+    /// in place ([`crate::ArrayRef`]).
+    pub(crate) fn run_buffers(&self, args: Vec<Buffer<'_>>) -> Result<Vec<ArrayValue>, JitError> {
         if args.len() != self.arg_count {
             return Err(JitError::ArgumentCount {
                 expected: self.arg_count,
@@ -52,33 +59,39 @@ impl Executable {
                 });
             }
         }
-        let mut buffers: Vec<Option<Arc<ArrayValue>>> = Vec::with_capacity(self.buffer_types.len());
-        // Kernels read buffers as row-major slices.
-        buffers.extend(args.iter().map(|a| {
-            Some(if a.is_standard_layout() {
-                a.clone()
-            } else {
-                Arc::new(a.to_standard_layout())
+        let mut buffers: Vec<Option<Buffer<'_>>> = Vec::with_capacity(self.buffer_types.len());
+        // Kernels read buffers as row-major slices (borrowed arrays are).
+        buffers.extend(args.into_iter().map(|a| {
+            Some(match a {
+                Buffer::Value(v) if !v.is_standard_layout() => {
+                    Buffer::Value(Arc::new(v.to_standard_layout()))
+                }
+                other => other,
             })
         }));
-        buffers.extend(self.constants.iter().cloned().map(Some));
-        buffers.resize(self.buffer_types.len(), None);
+        buffers.extend(
+            self.constants
+                .iter()
+                .cloned()
+                .map(|c| Some(Buffer::Value(c))),
+        );
+        buffers.resize_with(self.buffer_types.len(), || None);
         for (step, release) in self.steps.iter().zip(&self.release) {
             match step {
                 Step::Fused(k) => {
                     for (b, v) in driver::run_kernel(k, &buffers)? {
-                        buffers[b] = Some(Arc::new(v));
+                        buffers[b] = Some(Buffer::Value(Arc::new(v)));
                     }
                 }
                 Step::Interpret { node, inputs, out } => {
                     let literals: Vec<Tensor> = inputs
                         .iter()
-                        .map(|&b| buffers[b].clone().map(Tensor::literal))
+                        .map(|&b| buffers[b].as_ref().map(|v| Tensor::literal(v.to_shared())))
                         .collect::<Option<_>>()
                         .ok_or_else(|| internal!("an interpreted node's input is missing"))?;
                     let mut v =
                         oxla_ir::evaluate(&[node.with_inputs(&literals)?], &Bindings::new())?;
-                    buffers[*out] = Some(v.remove(0));
+                    buffers[*out] = Some(Buffer::Value(v.remove(0)));
                 }
             }
             for &b in release {
@@ -89,9 +102,9 @@ impl Executable {
         for (i, &b) in self.outputs.iter().enumerate() {
             let last_use = !self.outputs[i + 1..].contains(&b);
             let shared = if last_use {
-                buffers[b].take()
+                buffers[b].take().map(|v| v.to_shared())
             } else {
-                buffers[b].clone()
+                buffers[b].as_ref().map(|v| v.to_shared())
             };
             let v = shared.ok_or_else(|| internal!("output buffer {b} was not computed"))?;
             values.push(Arc::try_unwrap(v).unwrap_or_else(|v| (*v).clone()));
