@@ -94,6 +94,8 @@ pub(crate) enum FusedKind {
     StencilSquare,
     /// `±post((t1 + t1) op (t2 + t2), s2) [+ c]` with `t1`, `t2` stencils.
     StencilPair,
+    /// `c * w + Σ (a ± b) ∘ w_k [+ c]`: a weighted sum of tap pairs.
+    PairSum,
 }
 
 /// One row of [`FUSED`].
@@ -116,7 +118,7 @@ const STENCIL_TYPES: &[DType] = &[DType::F32, DType::F64];
 /// is one pass over a box's nodes, in this order, so a pattern may build on
 /// an earlier row's result (the stencils read a `Scaled` value). A node
 /// absorbed into one pattern is no longer there for another.
-pub(crate) const FUSED: [FusionRule; 4] = [
+pub(crate) const FUSED: [FusionRule; 5] = [
     FusionRule {
         kind: FusedKind::Scaled,
         dtypes: &DType::ALL,
@@ -134,6 +136,12 @@ pub(crate) const FUSED: [FusionRule; 4] = [
     },
     FusionRule {
         kind: FusedKind::StencilPair,
+        dtypes: STENCIL_TYPES,
+        sums_into_rows: false,
+    },
+    // last: the patterns above keep the sums that are theirs
+    FusionRule {
+        kind: FusedKind::PairSum,
         dtypes: STENCIL_TYPES,
         sums_into_rows: false,
     },
@@ -179,6 +187,7 @@ mod tests {
             assert_eq!(FusedKind::StencilSquare.fuses(d), gradient_type, "{d}");
             assert_eq!(FusedKind::StencilDouble.fuses(d), gradient_type, "{d}");
             assert_eq!(FusedKind::StencilPair.fuses(d), gradient_type, "{d}");
+            assert_eq!(FusedKind::PairSum.fuses(d), gradient_type, "{d}");
         }
     }
 }

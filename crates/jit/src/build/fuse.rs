@@ -7,7 +7,9 @@ use smallvec::SmallVec;
 
 use crate::build::spec::{BoxExpr, RootUse, SpecOp};
 use crate::fusion::{FUSED, FusedKind};
-use crate::isa::{AddSub, BinOp, FusedOp, Post, Scale, ScaledOp, Side, Stencil, TileDirection};
+use crate::isa::{
+    AddSub, BinOp, FusedOp, MAX_PAIRS, PairSum, Post, Scale, ScaledOp, Side, Stencil, TileDirection,
+};
 
 /// A match of a pattern at a node: what the node becomes, and the nodes it
 /// absorbs (read by it alone).
@@ -29,6 +31,7 @@ pub(crate) fn fuse(b: &mut BoxExpr, direction: TileDirection) {
                 FusedKind::StencilDouble => stencil_double(b, i),
                 FusedKind::StencilSquare => stencil_square(b, i),
                 FusedKind::StencilPair => stencil_pair(b, i),
+                FusedKind::PairSum => pair_sum(b, i),
             };
             if let Some(m) = found {
                 for x in m.absorbed {
@@ -332,6 +335,121 @@ fn stencil_pair(b: &BoxExpr, i: usize) -> Option<Match> {
             }),
         _ => None,
     }
+}
+
+/// A term of a pair sum.
+enum Term {
+    /// `c * w`, `w` uniform.
+    Center(usize, usize),
+    /// `(a ± b) ∘ w`: a `Scaled` instruction, not negated, `w` uniform.
+    Pair(AddSub, (usize, usize, usize, Scale)),
+}
+
+/// The pair-sum term node `x` is, if it is one read only by one slot.
+fn pair_sum_term(b: &BoxExpr, x: usize) -> Option<Term> {
+    if !b.read_only_there(x, 1) {
+        return None;
+    }
+    match b.nodes[x].op {
+        SpecOp::Fused(FusedOp::Scaled {
+            f:
+                ScaledOp {
+                    op: Some(op @ (BinOp::Add | BinOp::Sub)),
+                    post:
+                        Post {
+                            scale,
+                            negate: false,
+                        },
+                },
+            a,
+            b: Some(c),
+            s,
+        }) if b.is_vector(a) && b.is_vector(c) => {
+            let op = if op == BinOp::Add {
+                AddSub::Add
+            } else {
+                AddSub::Sub
+            };
+            Some(Term::Pair(op, (a, c, s, scale)))
+        }
+        SpecOp::Binary(BinOp::Mul, c, w) if b.is_vector(c) && !b.is_vector(w) => {
+            Some(Term::Center(c, w))
+        }
+        _ => None,
+    }
+}
+
+/// [`FusedKind::PairSum`]: `t0 + t1`, `sum + t` and `sum + c` chains of
+/// pair terms (see [`pair_sum_term`]) read only by the next step: the
+/// interior of any finite-difference stencil, and sums of scaled stencils
+/// across axes. Built one addition at a time, each extending the sum its
+/// left operand already is, up to [`MAX_PAIRS`] pairs; then, if another
+/// vector is added to it, that as its addend.
+fn pair_sum(b: &BoxExpr, i: usize) -> Option<Match> {
+    let SpecOp::Binary(BinOp::Add, x, y) = b.nodes[i].op else {
+        return None;
+    };
+    if x == y {
+        return None;
+    }
+    let pair_of = |t: usize| match pair_sum_term(b, t)? {
+        Term::Pair(op, pair) => Some((op, pair)),
+        Term::Center(..) => None,
+    };
+    // an existing sum, extended by one more pair
+    if let SpecOp::Fused(FusedOp::PairSum(mut sum)) = b.nodes[x].op
+        && sum.addend.is_none()
+        && (sum.count as usize) < MAX_PAIRS
+        && b.read_only_there(x, 1)
+        && let Some((op, pair)) = pair_of(y)
+        && op == sum.op
+    {
+        sum.pairs[sum.count as usize] = pair;
+        sum.count += 1;
+        return Some(Match {
+            op: FusedOp::PairSum(sum),
+            absorbed: smallvec::smallvec![x, y],
+        });
+    }
+    // a new sum of two terms: a centre or a pair, then a pair
+    if let (Some(first), Some((op, pair))) = (pair_sum_term(b, x), pair_of(y)) {
+        let (center, pairs, count) = match first {
+            Term::Center(c, w) => (Some((c, w)), [pair; MAX_PAIRS], 1),
+            Term::Pair(op0, p0) if op0 == op => {
+                let mut pairs = [p0; MAX_PAIRS];
+                pairs[1] = pair;
+                (None, pairs, 2)
+            }
+            Term::Pair(..) => return None,
+        };
+        return Some(Match {
+            op: FusedOp::PairSum(PairSum {
+                op,
+                center,
+                pairs,
+                count,
+                addend: None,
+            }),
+            absorbed: smallvec::smallvec![x, y],
+        });
+    }
+    // a finished sum plus another vector
+    [(Side::Left, x, y), (Side::Right, y, x)]
+        .into_iter()
+        .find_map(|(side, v, c)| match b.nodes[v].op {
+            SpecOp::Fused(FusedOp::PairSum(sum))
+                if sum.addend.is_none() && b.read_only_there(v, 1) && b.is_vector(c) =>
+            {
+                Some(Match {
+                    op: FusedOp::PairSum(PairSum {
+                        addend: Some((side, c)),
+                        ..sum
+                    }),
+                    absorbed: smallvec::smallvec![v],
+                })
+            }
+            _ => None,
+        })
 }
 
 /// A fused value whose only reader is a sum along row tiles, of a pattern

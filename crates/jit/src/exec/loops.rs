@@ -10,7 +10,7 @@
 use oxla_ir::Element;
 
 use crate::exec::chunks::RowSum;
-use crate::isa::{AddSub, BinOp, Post, Scale, ScaledOp, Side, Stencil};
+use crate::isa::{AddSub, BinOp, MAX_PAIRS, Post, Scale, ScaledOp, Side, Stencil};
 
 /// A tile operand: a run of values or one value repeated.
 #[derive(Clone, Copy)]
@@ -276,6 +276,134 @@ fn map_pair<T: Element>(
     }
 }
 
+/// A pair sum bound to one tile (a `FusedOp::PairSum`).
+#[derive(Clone, Copy)]
+pub(crate) struct PairSumTaps<'a, T> {
+    pub op: AddSub,
+    pub center: Option<(&'a [T], T)>,
+    /// `(a, b, w, scale)` per pair; `pairs[..count]` are summed.
+    pub pairs: [(&'a [T], &'a [T], T, Scale); MAX_PAIRS],
+    pub count: usize,
+}
+
+/// Elements of a pair sum computed per pass over its pairs: each pass
+/// over a pair is a straight vectorized loop, long enough that its setup
+/// (slicing, the scaling's `match`) is amortized, short enough that the
+/// running sum stays in L1 with the taps.
+const SUM_CHUNK: usize = 256;
+
+/// `out = (centre or first pair) + (a ± b) ∘ w + ...`, plus `c` on the
+/// given side: each step rounded on its own, in the interpreter's order.
+/// One instruction whatever the stencil's width: the running sum is
+/// written once per pair into `out`, which stays in L1.
+#[inline(always)]
+pub(crate) fn pair_sum<T: Element>(
+    out: &mut [T],
+    st: PairSumTaps<'_, T>,
+    addend: Option<(Side, &[T])>,
+) {
+    match st.op {
+        AddSub::Add => pair_sum_with(out, st, addend, T::add),
+        AddSub::Sub => pair_sum_with(out, st, addend, T::sub),
+    }
+}
+
+#[inline(always)]
+fn pair_sum_with<T: Element>(
+    out: &mut [T],
+    st: PairSumTaps<'_, T>,
+    addend: Option<(Side, &[T])>,
+    combine: impl Fn(T, T) -> T + Copy,
+) {
+    let n = out.len();
+    let mut k = 0;
+    while k < n {
+        let len = SUM_CHUNK.min(n - k);
+        pair_sum_chunk(&mut out[k..k + len], &st, addend, combine, k);
+        k += len;
+    }
+}
+
+/// `out.len()` elements of a pair sum from element `k` of the operands,
+/// one straight zip per pair.
+#[inline(always)]
+fn pair_sum_chunk<T: Element>(
+    out: &mut [T],
+    st: &PairSumTaps<'_, T>,
+    addend: Option<(Side, &[T])>,
+    combine: impl Fn(T, T) -> T + Copy,
+    k: usize,
+) {
+    let len = out.len();
+    let mut pairs = st.pairs[..st.count].iter();
+    match (st.center, pairs.next()) {
+        (Some((c, w)), first) => {
+            for (o, &x) in out.iter_mut().zip(&c[k..k + len]) {
+                *o = x.mul(w);
+            }
+            if let Some(&pair) = first {
+                add_pair(out, pair, combine, k);
+            }
+        }
+        (None, Some(&(a, b, w, scale))) => {
+            let (a, b) = (&a[k..k + len], &b[k..k + len]);
+            match scale {
+                Scale::Mul => {
+                    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                        *o = combine(x, y).mul(w);
+                    }
+                }
+                Scale::Div => {
+                    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                        *o = combine(x, y).div(w);
+                    }
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    for &pair in pairs {
+        add_pair(out, pair, combine, k);
+    }
+    match addend {
+        None => {}
+        Some((Side::Left, c)) => {
+            for (o, &z) in out.iter_mut().zip(&c[k..]) {
+                *o = o.add(z);
+            }
+        }
+        Some((Side::Right, c)) => {
+            for (o, &z) in out.iter_mut().zip(&c[k..]) {
+                *o = z.add(*o);
+            }
+        }
+    }
+}
+
+/// `out[j] = out[j] + (a[k + j] ± b[k + j]) ∘ w`.
+#[inline(always)]
+fn add_pair<T: Element>(
+    out: &mut [T],
+    (a, b, w, scale): (&[T], &[T], T, Scale),
+    combine: impl Fn(T, T) -> T + Copy,
+    k: usize,
+) {
+    let n = out.len();
+    let (a, b) = (&a[k..k + n], &b[k..k + n]);
+    match scale {
+        Scale::Mul => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = o.add(combine(x, y).mul(w));
+            }
+        }
+        Scale::Div => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = o.add(combine(x, y).div(w));
+            }
+        }
+    }
+}
+
 /// Add the stencil's squares into a row's sum at row positions
 /// `col..col + len` (a `FusedSum` of a `FusedOp::StencilSquare`).
 #[inline(always)]
@@ -515,6 +643,113 @@ mod tests {
                         stencil_pair(&mut fused, pair, op, post, s2, addend);
                         let what = format!("{stencil:?} {op:?} {post:?} {addend:?}");
                         assert_eq!(bits(&fused), bits(&want), "{what}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A pair sum gives, bit for bit, what its steps give one pass at a
+    /// time, for every count of pairs, with and without a centre, either
+    /// scaling per pair, an addend on either side, and tiles shorter and
+    /// longer than a chunk.
+    #[test]
+    fn pair_sums_match_their_steps_one_pass_at_a_time() {
+        let specials = [
+            0.0,
+            -0.0,
+            1.5,
+            -3.25,
+            f64::INFINITY,
+            f64::NAN,
+            1e308,
+            7e-310,
+        ];
+        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
+        let col = |k: usize, n: usize| -> Vec<f64> { (0..n).map(|i| value(i + 7 * k)).collect() };
+        for n in [1, 31, 32, 33, 70] {
+            let slices: Vec<Vec<f64>> = (0..2 * MAX_PAIRS + 2).map(|k| col(k, n)).collect();
+            let w = [0.5, -1.25, 3.0, -0.1, 7.0, 1e-3, 2.5];
+            for op in [AddSub::Add, AddSub::Sub] {
+                let bin = if op == AddSub::Add {
+                    BinOp::Add
+                } else {
+                    BinOp::Sub
+                };
+                for count in 1..=MAX_PAIRS {
+                    for centered in [false, true] {
+                        for addend in [None, Some(Side::Left), Some(Side::Right)] {
+                            let scale = |p: usize| {
+                                if p.is_multiple_of(2) {
+                                    Scale::Mul
+                                } else {
+                                    Scale::Div
+                                }
+                            };
+                            let pair = |p: usize| {
+                                (
+                                    &slices[2 * p][..],
+                                    &slices[2 * p + 1][..],
+                                    w[p + 1],
+                                    scale(p),
+                                )
+                            };
+                            // the steps: each term, then the running sum
+                            let term = |p: usize| {
+                                let mut t = vec![0.0; n];
+                                let post = Post {
+                                    scale: scale(p),
+                                    negate: false,
+                                };
+                                scaled(
+                                    ScaledOp {
+                                        op: Some(bin),
+                                        post,
+                                    },
+                                    &mut t,
+                                    Src::Slice(pair(p).0),
+                                    Some(Src::Slice(pair(p).1)),
+                                    w[p + 1],
+                                );
+                                t
+                            };
+                            let center = &slices[2 * MAX_PAIRS];
+                            let mut want = if centered {
+                                let mut t = vec![0.0; n];
+                                binary(BinOp::Mul, &mut t, Src::Slice(center), Src::Scalar(w[0]));
+                                t
+                            } else {
+                                term(0)
+                            };
+                            for p in usize::from(!centered)..count {
+                                let t = term(p);
+                                let sum = want.clone();
+                                binary(BinOp::Add, &mut want, Src::Slice(&sum), Src::Slice(&t));
+                            }
+                            let c = &slices[2 * MAX_PAIRS + 1];
+                            match addend {
+                                Some(Side::Left) => {
+                                    let sum = want.clone();
+                                    binary(BinOp::Add, &mut want, Src::Slice(&sum), Src::Slice(c));
+                                }
+                                Some(Side::Right) => {
+                                    let sum = want.clone();
+                                    binary(BinOp::Add, &mut want, Src::Slice(c), Src::Slice(&sum));
+                                }
+                                None => {}
+                            }
+                            let taps = PairSumTaps {
+                                op,
+                                center: centered.then_some((&center[..], w[0])),
+                                pairs: std::array::from_fn(|p| pair(if p < count { p } else { 0 })),
+                                count,
+                            };
+                            let mut fused = vec![0.0; n];
+                            pair_sum(&mut fused, taps, addend.map(|side| (side, &c[..])));
+                            let what =
+                                format!("n {n} {op:?} {count} pairs centre {centered} {addend:?}");
+                            assert_eq!(bits(&fused), bits(&want), "{what}");
+                        }
                     }
                 }
             }

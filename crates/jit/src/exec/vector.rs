@@ -26,7 +26,7 @@ use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
 use crate::exec::stream;
 use crate::fusion::FusedKind;
-use crate::isa::{Elementwise, FusedOp, Program, VDst, VInstr, VSrc};
+use crate::isa::{Elementwise, FusedOp, MAX_PAIRS, Program, Scale, VDst, VInstr, VSrc};
 
 /// Run `program`'s vector instructions on one tile.
 pub(crate) fn run_vector(
@@ -297,5 +297,51 @@ fn run_fused<T: ArrayElement>(
                 unvalidated("a stencil pair in a type without its loop")
             }
         }
+        FusedOp::PairSum(p) => {
+            if const { FusedKind::PairSum.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    let addend = match p.addend {
+                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
+                        None => None,
+                    };
+                    let center = match p.center {
+                        Some((c, w)) => {
+                            Some((vector_src::<T>(c, ro, tile), scalar_reg::<T>(w, ro)))
+                        }
+                        None => None,
+                    };
+                    let taps = loops::PairSumTaps {
+                        op: p.op,
+                        center,
+                        pairs: pair_operands::<T>(&p.pairs, ro, tile),
+                        count: p.count as usize,
+                    };
+                    loops::pair_sum(out, taps, addend)
+                })
+            } else {
+                unvalidated("a pair sum in a type without its loop")
+            }
+        }
     }
+}
+
+/// The pairs of a pair sum bound to this tile (by hand, not `array::map`,
+/// which LLVM left out of line at 5% of a stencil's time).
+#[allow(clippy::type_complexity)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn pair_operands<'b, 'a: 'b, T: ArrayElement>(
+    pairs: &[(VSrc, VSrc, u16, Scale); MAX_PAIRS],
+    ro: &'b Banks,
+    tile: &Tile<'_, 'a>,
+) -> [(&'b [T], &'b [T], T, Scale); MAX_PAIRS] {
+    let bind = |i: usize| {
+        let (a, b, w, scale) = pairs[i];
+        (
+            vector_src::<T>(a, ro, tile),
+            vector_src::<T>(b, ro, tile),
+            scalar_reg::<T>(w, ro),
+            scale,
+        )
+    };
+    [bind(0), bind(1), bind(2), bind(3), bind(4), bind(5)]
 }

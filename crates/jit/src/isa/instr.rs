@@ -143,6 +143,38 @@ pub(crate) enum FusedOp<V, S> {
         s2: S,
         addend: Option<(Side, V)>,
     },
+    /// A weighted sum of tap pairs, summed left to right: `first`'s
+    /// `c * w` (or the first pair) then `+ (a ± b) ∘ w` for each pair
+    /// (`∘` its `Scale`), then `+ c` on the given side. The interior of a
+    /// finite-difference stencil of any width (`fd`), and sums across axes
+    /// of scaled stencils (a gradient's VJP).
+    PairSum(PairSum<V, S>),
+}
+
+/// Most tap pairs one [`FusedOp::PairSum`] sums (a 12th-order accurate
+/// centered stencil has 6).
+pub(crate) const MAX_PAIRS: usize = 6;
+
+/// The operands of a [`FusedOp::PairSum`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct PairSum<V, S> {
+    /// `a + b` or `a - b` in every pair.
+    pub op: AddSub,
+    /// The centre term `c * w`, first in the sum; without it the first
+    /// pair starts the sum.
+    pub center: Option<(V, S)>,
+    /// `(a, b, w, scale)` of each pair, `pairs[..count]`; the unused
+    /// slots hold copies of the first pair (so mapping operands maps them).
+    pub pairs: [(V, V, S, Scale); MAX_PAIRS],
+    pub count: u8,
+    pub addend: Option<(Side, V)>,
+}
+
+impl<V: Copy, S: Copy> PairSum<V, S> {
+    /// The pairs in use.
+    pub fn used(&self) -> &[(V, V, S, Scale)] {
+        &self.pairs[..self.count as usize]
+    }
 }
 
 impl<V: Copy, S: Copy> FusedOp<V, S> {
@@ -153,11 +185,12 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilSquare { .. } => FusedKind::StencilSquare,
             FusedOp::StencilDouble { .. } => FusedKind::StencilDouble,
             FusedOp::StencilPair { .. } => FusedKind::StencilPair,
+            FusedOp::PairSum(_) => FusedKind::PairSum,
         }
     }
 
     /// The vector operands.
-    pub fn vectors(&self) -> SmallVec<[V; 5]> {
+    pub fn vectors(&self) -> SmallVec<[V; 16]> {
         match *self {
             FusedOp::Scaled { a, b, .. } => std::iter::once(a).chain(b).collect(),
             FusedOp::StencilSquare { a, b, .. } => smallvec::smallvec![a, b],
@@ -167,11 +200,18 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilPair { taps, addend, .. } => {
                 taps.into_iter().chain(addend.map(|(_, c)| c)).collect()
             }
+            FusedOp::PairSum(p) => p
+                .center
+                .map(|(c, _)| c)
+                .into_iter()
+                .chain(p.used().iter().flat_map(|&(a, b, _, _)| [a, b]))
+                .chain(p.addend.map(|(_, c)| c))
+                .collect(),
         }
     }
 
     /// The scalar operands.
-    pub fn scalars(&self) -> SmallVec<[S; 2]> {
+    pub fn scalars(&self) -> SmallVec<[S; 8]> {
         match *self {
             FusedOp::Scaled { s, .. } | FusedOp::StencilSquare { s, .. } => {
                 smallvec::smallvec![s]
@@ -179,11 +219,17 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilDouble { s, s2, .. } | FusedOp::StencilPair { s, s2, .. } => {
                 smallvec::smallvec![s, s2]
             }
+            FusedOp::PairSum(p) => p
+                .center
+                .map(|(_, w)| w)
+                .into_iter()
+                .chain(p.used().iter().map(|&(_, _, w, _)| w))
+                .collect(),
         }
     }
 
     /// The same instruction with operands translated by `v` and `s`.
-    pub fn try_map<V2, S2, E>(
+    pub fn try_map<V2: Copy, S2: Copy, E>(
         self,
         mut v: impl FnMut(V) -> Result<V2, E>,
         mut s: impl FnMut(S) -> Result<S2, E>,
@@ -226,6 +272,26 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
                     None => None,
                 },
             },
+            FusedOp::PairSum(p) => {
+                let (a, b, w, scale) = p.pairs[0];
+                let mut pairs = [(v(a)?, v(b)?, s(w)?, scale); MAX_PAIRS];
+                for (slot, &(a, b, w, scale)) in pairs.iter_mut().zip(&p.pairs).skip(1) {
+                    *slot = (v(a)?, v(b)?, s(w)?, scale);
+                }
+                FusedOp::PairSum(PairSum {
+                    op: p.op,
+                    center: match p.center {
+                        Some((c, w)) => Some((v(c)?, s(w)?)),
+                        None => None,
+                    },
+                    pairs,
+                    count: p.count,
+                    addend: match p.addend {
+                        Some((side, c)) => Some((side, v(c)?)),
+                        None => None,
+                    },
+                })
+            }
             FusedOp::StencilPair {
                 stencil,
                 op,

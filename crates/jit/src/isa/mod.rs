@@ -16,8 +16,8 @@ pub(crate) mod validate;
 
 pub(crate) use fused_kernel::{Constant, FusedKernel, ReduceSpec, RegisterFile, StoreSpec, View};
 pub(crate) use instr::{
-    AddSub, BinOp, Elementwise, FusedOp, Post, Program, SInstr, Scale, ScaledOp, Side, Stencil,
-    TileDirection, VDst, VInstr, VSrc,
+    AddSub, BinOp, Elementwise, FusedOp, MAX_PAIRS, PairSum, Post, Program, SInstr, Scale,
+    ScaledOp, Side, Stencil, TileDirection, VDst, VInstr, VSrc,
 };
 
 /// Bytes per tile register: 4 KB, so that the handful of registers a
