@@ -9,6 +9,7 @@
 
 use oxla_ir::Element;
 
+use crate::error::unvalidated;
 use crate::exec::chunks::RowSum;
 use crate::isa::{AddSub, BinOp, MAX_PAIRS, Post, Scale, ScaledOp, Side, Stencil};
 
@@ -315,6 +316,35 @@ fn pair_sum_with<T: Element>(
     addend: Option<(Side, &[T])>,
     combine: impl Fn(T, T) -> T + Copy,
 ) {
+    let scale = st.pairs[0].3;
+    if st.pairs[..st.count].iter().all(|p| p.3 == scale) {
+        macro_rules! in_registers {
+            ($($count:literal)*) => {
+                match (st.count, scale) {
+                    $((
+                        $count, Scale::Mul) => summed_in_registers::<T, $count, false>(out, &st, combine),
+                        ($count, Scale::Div) => summed_in_registers::<T, $count, true>(out, &st, combine),
+                    )*
+                    _ => unvalidated("a pair sum of 1 to MAX_PAIRS pairs"),
+                }
+            };
+        }
+        in_registers!(1 2 3 4 5 6);
+        match addend {
+            None => {}
+            Some((Side::Left, c)) => {
+                for (o, &z) in out.iter_mut().zip(c) {
+                    *o = o.add(z);
+                }
+            }
+            Some((Side::Right, c)) => {
+                for (o, &z) in out.iter_mut().zip(c) {
+                    *o = z.add(*o);
+                }
+            }
+        }
+        return;
+    }
     let n = out.len();
     let mut k = 0;
     while k < n {
@@ -322,6 +352,49 @@ fn pair_sum_with<T: Element>(
         pair_sum_chunk(&mut out[k..k + len], &st, addend, combine, k);
         k += len;
     }
+}
+
+/// A pair sum whose pairs all scale the same way, its pair count known
+/// here: the element loop is outside, the pairs unrolled inside it, so the
+/// running sum stays in a vector register and every tap is read once (one
+/// pass over the tile, as `gradient`'s stencil). Same steps, same order as
+/// [`pair_sum_chunk`].
+#[inline(always)]
+fn summed_in_registers<T: Element, const N: usize, const DIV: bool>(
+    out: &mut [T],
+    st: &PairSumTaps<'_, T>,
+    combine: impl Fn(T, T) -> T + Copy,
+) {
+    let n = out.len();
+    let a: [&[T]; N] = std::array::from_fn(|p| &st.pairs[p].0[..n]);
+    let b: [&[T]; N] = std::array::from_fn(|p| &st.pairs[p].1[..n]);
+    let w: [T; N] = std::array::from_fn(|p| st.pairs[p].2);
+    match st.center {
+        Some((c, w0)) => {
+            let c = &c[..n];
+            for (j, o) in out.iter_mut().enumerate() {
+                let mut sum = c[j].mul(w0);
+                for p in 0..N {
+                    sum = sum.add(scaled_tap::<T, DIV>(combine(a[p][j], b[p][j]), w[p]));
+                }
+                *o = sum;
+            }
+        }
+        None => {
+            for (j, o) in out.iter_mut().enumerate() {
+                let mut sum = scaled_tap::<T, DIV>(combine(a[0][j], b[0][j]), w[0]);
+                for p in 1..N {
+                    sum = sum.add(scaled_tap::<T, DIV>(combine(a[p][j], b[p][j]), w[p]));
+                }
+                *o = sum;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn scaled_tap<T: Element, const DIV: bool>(d: T, w: T) -> T {
+    if DIV { d.div(w) } else { d.mul(w) }
 }
 
 /// `out.len()` elements of a pair sum from element `k` of the operands,
@@ -667,7 +740,7 @@ mod tests {
         ];
         let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
         let col = |k: usize, n: usize| -> Vec<f64> { (0..n).map(|i| value(i + 7 * k)).collect() };
-        for n in [1, 31, 32, 33, 70] {
+        for n in [1, 31, 32, 33, 70, 256, 300, 1024] {
             let slices: Vec<Vec<f64>> = (0..2 * MAX_PAIRS + 2).map(|k| col(k, n)).collect();
             let w = [0.5, -1.25, 3.0, -0.1, 7.0, 1e-3, 2.5];
             for op in [AddSub::Add, AddSub::Sub] {
@@ -678,13 +751,15 @@ mod tests {
                 };
                 for count in 1..=MAX_PAIRS {
                     for centered in [false, true] {
-                        for addend in [None, Some(Side::Left), Some(Side::Right)] {
-                            let scale = |p: usize| {
-                                if p.is_multiple_of(2) {
-                                    Scale::Mul
-                                } else {
-                                    Scale::Div
-                                }
+                        for (scaling, addend) in (0..3).flat_map(|scaling| {
+                            [None, Some(Side::Left), Some(Side::Right)].map(|a| (scaling, a))
+                        }) {
+                            // mixed scalings take the chunked loops,
+                            // uniform ones the register loops
+                            let scale = |p: usize| match (scaling, p.is_multiple_of(2)) {
+                                (0, _) | (2, true) => Scale::Mul,
+                                (1, _) | (2, false) => Scale::Div,
+                                _ => unreachable!(),
                             };
                             let pair = |p: usize| {
                                 (
@@ -746,8 +821,9 @@ mod tests {
                             };
                             let mut fused = vec![0.0; n];
                             pair_sum(&mut fused, taps, addend.map(|side| (side, &c[..])));
-                            let what =
-                                format!("n {n} {op:?} {count} pairs centre {centered} {addend:?}");
+                            let what = format!(
+                                "n {n} {op:?} {count} pairs centre {centered} {addend:?} scaling {scaling}"
+                            );
                             assert_eq!(bits(&fused), bits(&want), "{what}");
                         }
                     }

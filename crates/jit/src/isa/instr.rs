@@ -171,9 +171,15 @@ pub(crate) struct PairSum<V, S> {
 }
 
 impl<V: Copy, S: Copy> PairSum<V, S> {
-    /// The pairs in use.
+    /// The pairs in use (at most all of them, even for a corrupt count,
+    /// which validation refuses: `count_is_valid`).
     pub fn used(&self) -> &[(V, V, S, Scale)] {
-        &self.pairs[..self.count as usize]
+        &self.pairs[..(self.count as usize).min(MAX_PAIRS)]
+    }
+
+    /// One to [`MAX_PAIRS`] pairs: what the executor's loops handle.
+    pub fn count_is_valid(&self) -> bool {
+        (1..=MAX_PAIRS).contains(&(self.count as usize))
     }
 }
 

@@ -285,6 +285,11 @@ impl Check<'_> {
         if !op.kind().fuses(dtype) {
             return Err(format!("{:?} does not fuse in {dtype}", op.kind()));
         }
+        if let FusedOp::PairSum(p) = op
+            && !p.count_is_valid()
+        {
+            return Err(format!("a pair sum of {} pairs", p.count));
+        }
         let slices_only = op.kind() != FusedKind::Scaled;
         for s in op.vectors() {
             if slices_only && matches!(s, VSrc::Scalar(_)) {
@@ -462,6 +467,38 @@ mod tests {
             *a = VSrc::Reg(0);
         }
         assert!(refusal(&mut exe).contains("both operand and destination"));
+    }
+
+    /// `f[2:-2] * -2.5 + (f[3:-1] + f[1:-3]) * 4/3 + (f[4:] + f[:-4]) * -1/12`:
+    /// a fourth-order second difference, one fused pair sum.
+    fn pair_sum_kernel() -> Executable {
+        let f = Tensor::parameter(&[64], DType::F64);
+        let w = |v: f64| Tensor::scalar(DType::F64, v).broadcast_in_dim(&[60], &[]);
+        let s = |a: usize| f.slice_axis(0, a, a + 60);
+        let pair = |k: usize, v: f64| s(2 + k)?.add(&s(2 - k)?)?.mul(&w(v)?);
+        let sum = s(2)
+            .and_then(|c| c.mul(&w(-2.5)?))
+            .and_then(|c| c.add(&pair(1, 4.0 / 3.0)?))
+            .and_then(|t| t.add(&pair(2, -1.0 / 12.0)?))
+            .unwrap();
+        Executable::compile(&[sum], &[f]).unwrap()
+    }
+
+    #[test]
+    fn a_pair_sum_of_no_pairs_or_too_many_is_refused() {
+        let mut exe = pair_sum_kernel();
+        let types = exe.buffer_types.clone();
+        assert_eq!(kernel(&mut exe).validate(&types), Ok(()));
+        for count in [0, super::super::MAX_PAIRS as u8 + 1] {
+            match first_fused(kernel(&mut exe)) {
+                VInstr::Fused {
+                    op: FusedOp::PairSum(p),
+                    ..
+                } => p.count = count,
+                other => panic!("a pair sum expected, got {other:?}"),
+            }
+            assert!(refusal(&mut exe).contains(&format!("a pair sum of {count} pairs")));
+        }
     }
 
     #[test]
