@@ -9,6 +9,7 @@ use oxla_ir::{OpKind, Tensor};
 
 use crate::AutodiffError;
 use crate::composite_rules;
+use crate::math_rules;
 use crate::tangent::{self, Tangent, neg_zero};
 
 /// `tangent(out) = rule(node, tangents of operands)`.
@@ -24,6 +25,9 @@ pub(crate) fn jvp_rule(kind: OpKind) -> JvpRule {
         OpKind::Div => jvp_div,
         OpKind::Neg => jvp_neg,
         OpKind::Pad => jvp_pad,
+        OpKind::Unary(f) => math_rules::jvp_unary(f),
+        OpKind::Binary(f) => math_rules::jvp_binary(f),
+        OpKind::Select(_) => math_rules::jvp_select,
         OpKind::Convert
         | OpKind::Slice
         | OpKind::Reshape
