@@ -36,6 +36,18 @@ macro_rules! binary_operator {
                 $Trait::$method(&self, &rhs)
             }
         }
+        impl $Trait<&Tensor> for Tensor {
+            type Output = Result<Tensor, IrError>;
+            fn $method(self, rhs: &Tensor) -> Self::Output {
+                $Trait::$method(&self, rhs)
+            }
+        }
+        impl $Trait<Tensor> for &Tensor {
+            type Output = Result<Tensor, IrError>;
+            fn $method(self, rhs: Tensor) -> Self::Output {
+                $Trait::$method(self, &rhs)
+            }
+        }
         impl $Trait<f64> for &Tensor {
             type Output = Result<Tensor, IrError>;
             fn $method(self, rhs: f64) -> Self::Output {
