@@ -34,11 +34,15 @@ fn assert_bits_eq(a: &ArrayValue, b: &ArrayValue, what: &str) {
     }
 }
 
+/// `u[i+1] - u[i]` along `axis`, 0 in the last row (Chambolle's discrete gradient).
+fn forward_difference(u: &Tensor, axis: usize) -> Result<Tensor, Error> {
+    let n = u.shape()[axis];
+    let d = (&u.slice_axis(axis, 1, n)? - &u.slice_axis(axis, 0, n - 1)?)?;
+    Ok(d.pad_axis(&Tensor::scalar(u.dtype(), 0.0), axis, 0, 1)?)
+}
+
 fn tv(u: &Tensor, f: &Tensor, lam: f64, eps: f64) -> Result<Tensor, Error> {
-    let (h, w) = (u.shape()[0], u.shape()[1]);
-    let base = u.slice(&[0, 0], &[h - 1, w - 1], &[1, 1])?;
-    let gx = (&u.slice(&[0, 1], &[h - 1, w], &[1, 1])? - &base)?;
-    let gy = (&u.slice(&[1, 0], &[h, w - 1], &[1, 1])? - &base)?;
+    let (gy, gx) = (forward_difference(u, 0)?, forward_difference(u, 1)?);
     let mag = (((&gx * &gx)? + (&gy * &gy)?)? + eps)?.sqrt()?;
     let diff = (u - f)?;
     let data = ((&diff * &diff)?.sum_all()? * 0.5)?;

@@ -14,9 +14,10 @@ norm-wise) against `jax.value_and_grad` in float64.
 The losses (the Rust test spells out the same formulas):
 
 - `tv`: ROF total-variation denoising,
-  `0.5 * sum((u - f)^2) + lam * sum(sqrt(gx^2 + gy^2 + eps))` with forward
-  differences `gx = u[:-1, 1:] - u[:-1, :-1]`, `gy = u[1:, :-1] - u[:-1, :-1]`;
-  gradient in `u`.
+  `0.5 * sum((u - f)^2) + lam * sum(sqrt(gx^2 + gy^2 + eps))` with
+  Chambolle's forward differences (0 in the last row/column, so they have
+  `u`'s shape): `gx = pad(u[:, 1:] - u[:, :-1], last column 0)`,
+  `gy = pad(u[1:, :] - u[:-1, :], last row 0)`; gradient in `u`.
 - `smooth`: a mix of every smooth function, broadcasting a row `w` over `x`:
   `a = x * w + 0.5`;
   `mean(sin(a) * cos(a) + tanh(a) + exp(-0.5 * a) + log1p(a^2)
@@ -56,8 +57,8 @@ def bits(x):
 
 
 def tv(u, f, lam, eps):
-    gx = u[:-1, 1:] - u[:-1, :-1]
-    gy = u[1:, :-1] - u[:-1, :-1]
+    gx = jnp.pad(u[:, 1:] - u[:, :-1], ((0, 0), (0, 1)))
+    gy = jnp.pad(u[1:, :] - u[:-1, :], ((0, 1), (0, 0)))
     return 0.5 * jnp.sum((u - f) ** 2) + lam * jnp.sum(jnp.sqrt(gx * gx + gy * gy + eps))
 
 
