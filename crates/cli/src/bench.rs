@@ -542,6 +542,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tv_cases_are_2d_and_move_the_image_twice() {
+        let c = Case::parse("tv-loss-value-and-grad-f32-4096x4096").unwrap();
+        assert_eq!((c.op, c.dtype), (Op::TvValueAndGrad, DType::F32));
+        assert_eq!(c.floor_bytes(), 4096 * 4096 * 4 * 2 + 4);
+        assert!(Case::parse("tv-loss-value-and-grad-f32-64x64x64").is_err());
+        assert!(DEFAULT_CASES.contains(&"tv-loss-value-and-grad-f32-4096x4096"));
+    }
+
+    #[test]
     fn case_names_parse() {
         let c = Case::parse("gradient-all-f64-4096x4096").unwrap();
         assert_eq!(
