@@ -328,3 +328,65 @@ fn grad_of_grad_matches_finite_differences_of_the_grad() {
     }
     assert_eq!(DType::F64, hv[0].dtype());
 }
+
+#[test]
+fn gradients_of_broadcast_operands_are_summed_over_the_broadcast_axes() {
+    // L = sum((x + col) * row + s), x [3, 4], col [3, 1], row [4], s 0-d:
+    // dL/dx = row (per column), dL/dcol = sum_j row_j (per row),
+    // dL/drow_j = sum_i (x_ij + col_i), dL/ds = 12
+    let x: Vec<f64> = (0..12).map(|i| i as f64 * 0.5 - 2.0).collect();
+    let col = [1.0, -2.0, 0.25];
+    let row = [0.5, 1.5, -1.0, 2.0];
+    let inputs = [
+        lit(&x).reshape(&[3, 4]).unwrap(),
+        lit(&col).reshape(&[3, 1]).unwrap(),
+        lit(&row),
+        Tensor::scalar(DType::F64, 0.75),
+    ];
+    let g = oxla::grad(
+        |p: &[Tensor]| {
+            let y = (&(&(&p[0] + &p[1])? * &p[2])? + &p[3])?;
+            Ok::<_, oxla::Error>(vec![y.sum_all()?])
+        },
+        &inputs,
+    )
+    .unwrap();
+    for (gk, xk) in g.iter().zip(&inputs) {
+        assert_eq!(gk.shape(), xk.shape());
+    }
+    let v = oxla::eval(&g).unwrap();
+    let f = |k: usize| -> Vec<f64> { v[k].as_array::<f64>().unwrap().iter().copied().collect() };
+    let want_x: Vec<f64> = (0..12).map(|i| row[i % 4]).collect();
+    assert_eq!(f(0), want_x);
+    assert_eq!(f(1), vec![3.0; 3]);
+    let want_row: Vec<f64> = (0..4)
+        .map(|j| (0..3).map(|i| x[i * 4 + j] + col[i]).sum())
+        .collect();
+    assert_eq!(f(2), want_row);
+    assert_eq!(f(3), vec![12.0]);
+}
+
+#[test]
+fn operands_that_do_not_broadcast_are_typed_errors() {
+    let a = Tensor::parameter(&[3, 4], DType::F32);
+    let b = Tensor::parameter(&[3], DType::F32);
+    for r in [&a + &b, &a * &b, a.maximum(&b), a.pow(&b)] {
+        assert!(
+            matches!(r, Err(oxla::IrError::BroadcastMismatch { .. })),
+            "{r:?}"
+        );
+    }
+    assert!(matches!(
+        a.lt(&b),
+        Err(oxla::IrError::BroadcastMismatch { .. })
+    ));
+    assert!(matches!(
+        a.gt_scalar(0.0).unwrap().select(&b, &b),
+        Err(oxla::IrError::BroadcastMismatch { .. })
+    ));
+    let z = Tensor::parameter(&[3, 4], DType::C64);
+    assert!(matches!(
+        z.sqrt(),
+        Err(oxla::IrError::UnsupportedDType { .. })
+    ));
+}
