@@ -53,7 +53,8 @@ def run_oxla(binary, cases, min_time):
 
 
 def parse_case(name):
-    for op in ("first-call-gradient-all", "compile-gradient-all", "vjp-gradient-all", "gradient-all",
+    for op in ("first-call-gradient-all", "tv-loss-value-and-grad", "compile-gradient-all", "vjp-gradient-all",
+               "gradient-all",
                "gradient-axis0", "value-and-grad"):
         if name.startswith(op + "-"):
             dtype, shape = name[len(op) + 1:].split("-", 1)
@@ -67,6 +68,16 @@ def field(shape, dtype, seed=0):
 
 def smoothness(x):
     return sum(jnp.sum(g * g) for g in _as_list(jnp.gradient(x)))
+
+
+TV_EPS = 1e-6  # crates/cli/src/tv.rs EPS
+
+
+def total_variation(u):
+    """oxla's crates/cli/src/tv.rs total_variation, term for term."""
+    gx = jnp.pad(u[:, 1:] - u[:, :-1], ((0, 0), (0, 1)))
+    gy = jnp.pad(u[1:, :] - u[:-1, :], ((0, 1), (0, 0)))
+    return jnp.sum(jnp.sqrt(gx * gx + gy * gy + TV_EPS))
 
 
 def _as_list(g):
@@ -99,6 +110,9 @@ def peers(name, min_time):
         return None, median_time(lambda: block(jvg(fj)), min_time)
     if op == "first-call-gradient-all":
         return first_calls(dtype, shape)
+    if op == "tv-loss-value-and-grad":
+        jvg = jax.jit(jax.value_and_grad(total_variation))
+        return None, median_time(lambda: block(jvg(fj)), min_time)
     if op == "compile-gradient-all":
         def compile_once():
             jax.jit(lambda x: jnp.gradient(x)).lower(jax.ShapeDtypeStruct(shape, dtype)).compile()

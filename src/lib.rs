@@ -54,8 +54,10 @@ pub use oxla_autodiff::{
     AutodiffError, LinearTranspose, Pullback, Role, grad, grad_wrt, jvp, linear_transpose,
     value_and_grad, vjp, vjp_wrt,
 };
+pub use oxla_ir::broadcast::broadcast_shapes;
 pub use oxla_ir::{
-    ArrayElement, ArrayValue, DType, Element, HostArray, IrError, SplitMix64, Tensor,
+    ArrayElement, ArrayValue, BinaryFn, Compare, DType, Element, HostArray, IrError, Mask, Math,
+    SplitMix64, Tensor, UnaryFn,
 };
 pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, pool, release_cached_memory};
 pub use oxla_jit::{

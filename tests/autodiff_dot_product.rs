@@ -25,7 +25,7 @@ use autodiff_common::{
     DotProduct, LinearFn, Rng, UniformValues, dot_product, dot_product_with, fixed_sample,
     grad_case, lit,
 };
-use oxla::{DType, Tensor};
+use oxla::{BinaryFn, Compare, DType, Tensor, UnaryFn};
 use proptest::prelude::*;
 
 /// The bound of the dot-product test in f64.
@@ -191,6 +191,93 @@ fn elementwise_case() -> impl Strategy<Value = LinearCase> {
     })
 }
 
+/// `a cmp b ? x : y`, linear in the branches `x` and `y`; the predicate's
+/// operands are constants, with ties (`a == b` in about a third of the
+/// elements) so every comparison takes both branches.
+fn select_case() -> impl Strategy<Value = LinearCase> {
+    (shape(4, 5), 0usize..5, 0u8..3, any::<u64>()).prop_map(|(s, cmp, which, seed)| {
+        let n: usize = s.iter().product();
+        let mut rng = Rng::new(seed ^ 0x5e1);
+        let a_vals = rng.values(n);
+        let b_vals: Vec<f64> = a_vals
+            .iter()
+            .map(|&a| {
+                if rng.unit() < 0.35 {
+                    a
+                } else {
+                    rng.uniform(-1.0, 1.0)
+                }
+            })
+            .collect();
+        let (a, b) = (lit(&s, a_vals), lit(&s, b_vals));
+        let cmp = Compare::ALL[cmp];
+        let desc = format!(
+            "{} {}",
+            cmp.name(),
+            ["x, y", "x, 0", "0, y"][which as usize]
+        );
+        let inputs = match which {
+            0 => vec![(s.clone(), DType::F64), (s.clone(), DType::F64)],
+            _ => f64s(&s),
+        };
+        LinearCase::new("select", desc, inputs, seed, move |xs| {
+            let zero = Tensor::scalar(DType::F64, 0.0).broadcast_in_dim(a.shape(), &[])?;
+            let (x, y) = match which {
+                0 => (xs[0].clone(), xs[1].clone()),
+                1 => (xs[0].clone(), zero),
+                _ => (zero, xs[0].clone()),
+            };
+            Ok(vec![Tensor::select(cmp, &a, &b, &x, &y)?])
+        })
+    })
+}
+
+/// The JVP of each math function at a fixed point, as a linear map of the
+/// tangent(s): its transpose is the VJP, built from the transposes of
+/// `mul`, `div`, `neg` and `select`. Points are in (0.25, 2) (every
+/// function is defined there), with ties for the binary functions.
+fn linearized_math_case() -> impl Strategy<Value = LinearCase> {
+    let kinds = UnaryFn::ALL.len() + BinaryFn::ALL.len();
+    (shape(3, 5), 0..kinds, any::<u64>()).prop_map(move |(s, k, seed)| {
+        let n: usize = s.iter().product();
+        let mut rng = Rng::new(seed ^ 0xa11);
+        let xv: Vec<f64> = (0..n).map(|_| rng.uniform(0.25, 2.0)).collect();
+        let yv: Vec<f64> = xv
+            .iter()
+            .map(|&x| {
+                if rng.unit() < 0.3 {
+                    x
+                } else {
+                    rng.uniform(0.25, 2.0)
+                }
+            })
+            .collect();
+        let (x, y) = (lit(&s, xv), lit(&s, yv));
+        if k < UnaryFn::ALL.len() {
+            let f = UnaryFn::ALL[k];
+            LinearCase::new("jvp", f.name().into(), f64s(&s), seed, move |v| {
+                let (_, t) = oxla::jvp(
+                    |p: &[Tensor]| Ok::<_, oxla::Error>(vec![p[0].unary(f)?]),
+                    std::slice::from_ref(&x),
+                    v,
+                )?;
+                Ok(t)
+            })
+        } else {
+            let f = BinaryFn::ALL[k - UnaryFn::ALL.len()];
+            let two = vec![(s.clone(), DType::F64), (s.clone(), DType::F64)];
+            LinearCase::new("jvp", f.name().into(), two, seed, move |v| {
+                let (_, t) = oxla::jvp(
+                    |p: &[Tensor]| Ok::<_, oxla::Error>(vec![p[0].binary_fn(f, &p[1])?]),
+                    &[x.clone(), y.clone()],
+                    v,
+                )?;
+                Ok(t)
+            })
+        }
+    })
+}
+
 fn reshape_case() -> impl Strategy<Value = LinearCase> {
     shape(4, 4)
         .prop_flat_map(|s| {
@@ -328,6 +415,12 @@ proptest! {
 
     #[test]
     fn slice_transpose(case in slice_case()) { check(&case)?; }
+
+    #[test]
+    fn select_transpose(case in select_case()) { check(&case)?; }
+
+    #[test]
+    fn linearized_math_transposes(case in linearized_math_case()) { check(&case)?; }
 
     #[test]
     fn pad_transpose(case in pad_case()) { check(&case)?; }

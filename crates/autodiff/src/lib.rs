@@ -47,6 +47,7 @@ pub mod composite_rules;
 mod error;
 mod jvp;
 pub mod jvp_rules;
+mod math_rules;
 mod tangent;
 mod transpose;
 pub mod transpose_rules;

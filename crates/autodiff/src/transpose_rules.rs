@@ -11,6 +11,7 @@ use oxla_ir::{Op, OpKind, Tensor};
 
 use crate::AutodiffError;
 use crate::composite_rules;
+use crate::math_rules;
 use crate::tangent::neg_zero;
 
 /// Cotangents of the operands (`None` for non-linear ones).
@@ -27,6 +28,8 @@ pub(crate) fn transpose_rule(kind: OpKind) -> TransposeRule {
         OpKind::Div => transpose_div,
         OpKind::Neg => transpose_neg,
         OpKind::Convert => transpose_convert,
+        OpKind::Unary(_) | OpKind::Binary(_) => math_rules::transpose_nonlinear,
+        OpKind::Select(_) => math_rules::transpose_select,
         OpKind::Slice => transpose_slice,
         OpKind::Pad => transpose_pad,
         OpKind::Reshape => transpose_reshape,

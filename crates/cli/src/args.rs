@@ -35,7 +35,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 #[command(
     after_help = "A case is OP-DTYPE-SHAPE, e.g. gradient-all-f64-4096x4096, with OP one of gradient-all,\n\
-                  gradient-axis0, vjp-gradient-all, value-and-grad, compile-gradient-all.\n\
+                  gradient-axis0, vjp-gradient-all, value-and-grad, tv-loss-value-and-grad (2-d),\n\
+                  compile-gradient-all.\n\
                   Without --case, runs the default set (see --list)."
 )]
 pub struct BenchArgs {

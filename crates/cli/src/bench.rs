@@ -8,6 +8,7 @@
 //! | `gradient-axis0` | `gradient` along axis 0 | read `f`, write one output |
 //! | `vjp-gradient-all` | the VJP of `gradient` over every axis | read one cotangent per axis, write one |
 //! | `value-and-grad` | `value_and_grad` of `sum(|grad f|^2)` | read `f`, write the gradient |
+//! | `tv-loss-value-and-grad` | `value_and_grad` of the total variation `sum(sqrt(gx^2 + gy^2 + eps))` (2-d, `crate::tv`) | read `f`, write the gradient |
 //! | `compile-gradient-all` | trace, lower and plan `gradient` (no run) | none |
 //! | `first-call-gradient-all` | the process's first `gradient` call (compile, fresh output pages, threads started); the table's floor column shows the warm calls that follow (`warm_s`) and the ratio is first over warm | as `gradient-all` |
 //!
@@ -49,6 +50,7 @@ pub const DEFAULT_CASES: &[&str] = &[
     "value-and-grad-f32-4096x4096",
     "value-and-grad-f64-256x256x256",
     "value-and-grad-f32-256x256x256",
+    "tv-loss-value-and-grad-f32-4096x4096",
     "gradient-all-f64-6",
     "compile-gradient-all-f64-256x256x256",
 ];
@@ -60,11 +62,13 @@ pub enum Op {
     GradientAxis0,
     VjpGradientAll,
     ValueAndGrad,
+    TvValueAndGrad,
     CompileGradientAll,
     FirstCallGradientAll,
 }
 
-const OPS: [(&str, Op); 6] = [
+const OPS: [(&str, Op); 7] = [
+    ("tv-loss-value-and-grad", Op::TvValueAndGrad),
     ("first-call-gradient-all", Op::FirstCallGradientAll),
     ("compile-gradient-all", Op::CompileGradientAll),
     ("vjp-gradient-all", Op::VjpGradientAll),
@@ -93,7 +97,7 @@ impl Case {
         let (op_name, op) = OPS
             .iter()
             .find(|(p, _)| name.starts_with(&format!("{p}-")))
-            .ok_or_else(|| bad("unknown op; one of gradient-all, gradient-axis0, vjp-gradient-all, value-and-grad, compile-gradient-all"))?;
+            .ok_or_else(|| bad("unknown op; one of gradient-all, gradient-axis0, vjp-gradient-all, value-and-grad, tv-loss-value-and-grad, compile-gradient-all"))?;
         let rest = &name[op_name.len() + 1..];
         let (dtype, shape) = rest
             .split_once('-')
@@ -115,6 +119,9 @@ impl Case {
             .collect::<Result<_, _>>()?;
         if shape.iter().any(|&d| d < 3) {
             return Err(bad("every axis needs at least 3 points"));
+        }
+        if *op == Op::TvValueAndGrad && shape.len() != 2 {
+            return Err(bad("the total variation is of 2-d arrays"));
         }
         let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         if elements.is_none_or(|n| n > 1 << 30) {
@@ -140,7 +147,7 @@ impl Case {
             Op::GradientAll => array * (1 + axes),
             Op::GradientAxis0 => array * 2,
             Op::VjpGradientAll => array * (axes + 1),
-            Op::ValueAndGrad => array * 2 + self.dtype.size_bytes(),
+            Op::ValueAndGrad | Op::TvValueAndGrad => array * 2 + self.dtype.size_bytes(),
             Op::CompileGradientAll => 0,
             Op::FirstCallGradientAll => array * (1 + axes),
         }
@@ -152,6 +159,9 @@ impl Case {
             Op::GradientAxis0 => "gradient along axis 0",
             Op::VjpGradientAll => "vjp of gradient over all axes",
             Op::ValueAndGrad => "value_and_grad of sum(|grad f|^2)",
+            Op::TvValueAndGrad => {
+                "value_and_grad of the total variation sum(sqrt(gx^2 + gy^2 + eps))"
+            }
             Op::CompileGradientAll => "trace, lower and plan gradient over all axes",
             Op::FirstCallGradientAll => {
                 "the first call of gradient over all axes in this process (compile and run)"
@@ -351,6 +361,18 @@ fn workload(case: &Case) -> Result<(Traced, Vec<Tensor>), Error> {
             };
             (Box::new(vg), vec![f])
         }
+        Op::TvValueAndGrad => {
+            let vg = |xs: &[Tensor]| -> Result<Vec<Tensor>, Error> {
+                let (v, g) = oxla::value_and_grad(
+                    |ys: &[Tensor]| {
+                        Ok::<_, Error>(vec![crate::tv::total_variation(&ys[0], crate::tv::EPS)?])
+                    },
+                    xs,
+                )?;
+                Ok(std::iter::once(v).chain(g).collect())
+            };
+            (Box::new(vg), vec![f])
+        }
     })
 }
 
@@ -518,6 +540,15 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tv_cases_are_2d_and_move_the_image_twice() {
+        let c = Case::parse("tv-loss-value-and-grad-f32-4096x4096").unwrap();
+        assert_eq!((c.op, c.dtype), (Op::TvValueAndGrad, DType::F32));
+        assert_eq!(c.floor_bytes(), 4096 * 4096 * 4 * 2 + 4);
+        assert!(Case::parse("tv-loss-value-and-grad-f32-64x64x64").is_err());
+        assert!(DEFAULT_CASES.contains(&"tv-loss-value-and-grad-f32-4096x4096"));
+    }
 
     #[test]
     fn case_names_parse() {

@@ -19,6 +19,10 @@
 //! orders of `oxla::fd` on refined grids and solves a periodic heat
 //! equation with its 4th-order Laplacian.
 //!
+//! The total-variation and inverse-problem sections ([`crate::demo_tv`])
+//! denoise an image with the ROF loss (against the quadratic prior) and
+//! recover the coefficients of a nonlinear PDE by Newton's method.
+//!
 //! The fusion section prints the fused plan of `gradient` over both axes
 //! of a large array, and of the value and gradient of `sum(|grad f|^2)`,
 //! then times [`oxla::eval`] against the reference interpreter and checks
@@ -46,6 +50,14 @@ const SECTIONS: &[Section] = &[
     (
         "finite differences: accuracy orders and a periodic heat equation",
         crate::demo_fd::finite_differences,
+    ),
+    (
+        "total variation: ROF denoising keeps edges the quadratic prior blurs",
+        crate::demo_tv::total_variation_denoising,
+    ),
+    (
+        "inverse problem: coefficients of a nonlinear PDE by Newton with grad of grad",
+        crate::demo_tv::pde_inverse_problem,
     ),
     ("fusion: one pass over memory", fusion),
 ];

@@ -40,6 +40,7 @@ mod bench;
 mod commands;
 mod demo;
 mod demo_fd;
+mod demo_tv;
 mod derivative_args;
 mod error;
 mod input;
@@ -48,6 +49,7 @@ mod output;
 mod parallel_io;
 mod progress;
 mod slabs;
+mod tv;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -100,6 +100,60 @@ fn check_fusion(report: &str) {
     assert!(speedups.iter().all(|s| *s > 0.0), "{speedups:?}");
 }
 
+/// The `(error, jump)` of a row of the total-variation table.
+fn tv_row(report: &str, name: &str) -> (f64, f64) {
+    let line = report
+        .lines()
+        .rfind(|l| l.trim_start().starts_with(name))
+        .unwrap_or_else(|| panic!("{name:?} missing from:\n{report}"));
+    let nums: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let n = nums.len();
+    (nums[n - 2], nums[n - 1])
+}
+
+/// TV denoising: the loss falls at every step, and TV beats the best
+/// quadratic prior in error and keeps a larger jump across the edges.
+fn check_total_variation(report: &str) {
+    assert!(
+        report.contains("loss falling at every step: yes"),
+        "{report}"
+    );
+    let (tv_err, tv_jump) = tv_row(report, "total variation ");
+    let (q_err, q_jump) = tv_row(report, "quadratic, mu = ");
+    let (noisy_err, _) = tv_row(report, "noisy input ");
+    assert!(
+        tv_err < q_err && q_err < noisy_err,
+        "{tv_err} {q_err} {noisy_err}"
+    );
+    assert!(
+        tv_jump > q_jump + 0.1,
+        "edges: TV {tv_jump}, quadratic {q_jump}"
+    );
+}
+
+/// The inverse problem recovers both coefficients (true 0.8 and 1.5).
+fn check_inverse_problem(report: &str) {
+    let lambda = number_after(report, "recovered lambda ");
+    let alpha_line = report
+        .lines()
+        .find(|l| l.starts_with("recovered lambda"))
+        .unwrap();
+    let alpha_rec: f64 = alpha_line
+        .split("alpha ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((lambda - 0.8).abs() < 0.01, "lambda {lambda}");
+    assert!((alpha_rec - 1.5).abs() < 0.01, "alpha {alpha_rec}");
+}
+
 fn check_report(args: &[&str]) {
     let assert = oxla().args(args).assert().success().stderr("");
     let report = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
@@ -133,6 +187,8 @@ fn check_report(args: &[&str]) {
     );
     check_autodiff(&report);
     check_fusion(&report);
+    check_total_variation(&report);
+    check_inverse_problem(&report);
 }
 
 #[test]

@@ -27,7 +27,7 @@ use crate::DType;
 /// assert_eq!(f64::NEG_ZERO.add(-0.0).to_bits(), (-0.0f64).to_bits());
 /// assert_eq!(<f64 as Element>::add(f64::NEG_ZERO, 1.5), 1.5);
 /// ```
-pub trait Element: Copy + Send + Sync + Debug + PartialEq + 'static {
+pub trait Element: crate::math::Math + Copy + Send + Sync + Debug + PartialEq + 'static {
     /// The dtype tag of this type.
     const DTYPE: DType;
     /// `+0.0` (the value of an empty sum).

@@ -28,6 +28,28 @@ pub enum IrError {
         /// Dtype of the second operand.
         rhs: DType,
     },
+    /// An op is defined for real dtypes only (complex elementwise math,
+    /// comparisons and orderings are not supported).
+    #[error(
+        "{op}: not supported for {dtype} operands (real dtypes only: float16, float32, float64)"
+    )]
+    UnsupportedDType {
+        /// The op being built.
+        op: &'static str,
+        /// The operand dtype.
+        dtype: DType,
+    },
+    /// Operand shapes cannot be broadcast together (NumPy's rule: aligned
+    /// from the last axis, each pair of lengths equal or one of them 1).
+    #[error("{op}: shapes {lhs:?} and {rhs:?} cannot be broadcast together")]
+    BroadcastMismatch {
+        /// The op being built.
+        op: &'static str,
+        /// Shape of the first operand.
+        lhs: Shape,
+        /// Shape of the second operand.
+        rhs: Shape,
+    },
     /// Static parameters of an op do not fit its operand.
     #[error("{op}: {reason}")]
     InvalidParams {

@@ -8,7 +8,8 @@ pub(crate) fn infer(op: &Op, inputs: &[Tensor]) -> Result<(Shape, DType), IrErro
     let name = op.name();
     let arity = match op {
         Op::Parameter { .. } | Op::Literal(_) => 0,
-        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pad { .. } => 2,
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Binary(_) | Op::Pad { .. } => 2,
+        Op::Select(_) => 4,
         Op::Composite(_) => inputs.len(),
         _ => 1,
     };
@@ -21,23 +22,15 @@ pub(crate) fn infer(op: &Op, inputs: &[Tensor]) -> Result<(Shape, DType), IrErro
     match op {
         Op::Parameter { shape, dtype, .. } => Ok((shape.clone(), *dtype)),
         Op::Literal(v) => Ok((Shape::from_slice(v.shape()), v.dtype())),
-        Op::Add | Op::Sub | Op::Mul | Op::Div => {
-            let (x, y) = (&inputs[0], &inputs[1]);
-            if x.shape() != y.shape() {
-                return Err(IrError::ShapeMismatch {
-                    op: name,
-                    lhs: x.shape().into(),
-                    rhs: y.shape().into(),
-                });
-            }
-            if x.dtype() != y.dtype() {
-                return Err(IrError::DTypeMismatch {
-                    op: name,
-                    lhs: x.dtype(),
-                    rhs: y.dtype(),
-                });
-            }
-            Ok((x.shape().into(), x.dtype()))
+        Op::Add | Op::Sub | Op::Mul | Op::Div => same_type(name, inputs),
+        Op::Binary(_) | Op::Select(_) => {
+            let t = same_type(name, inputs)?;
+            real_only(name, t.1)?;
+            Ok(t)
+        }
+        Op::Unary(_) => {
+            real_only(name, inputs[0].dtype())?;
+            Ok((inputs[0].shape().into(), inputs[0].dtype()))
         }
         Op::Neg => Ok((inputs[0].shape().into(), inputs[0].dtype())),
         Op::Convert(to) => Ok((inputs[0].shape().into(), *to)),
@@ -101,6 +94,36 @@ pub(crate) fn infer(op: &Op, inputs: &[Tensor]) -> Result<(Shape, DType), IrErro
         }
         Op::Composite(c) => c.output_type(inputs),
     }
+}
+
+/// The common shape and dtype of elementwise operands, which must agree exactly.
+fn same_type(name: &'static str, inputs: &[Tensor]) -> Result<(Shape, DType), IrError> {
+    let x = &inputs[0];
+    for y in &inputs[1..] {
+        if x.shape() != y.shape() {
+            return Err(IrError::ShapeMismatch {
+                op: name,
+                lhs: x.shape().into(),
+                rhs: y.shape().into(),
+            });
+        }
+        if x.dtype() != y.dtype() {
+            return Err(IrError::DTypeMismatch {
+                op: name,
+                lhs: x.dtype(),
+                rhs: y.dtype(),
+            });
+        }
+    }
+    Ok((x.shape().into(), x.dtype()))
+}
+
+/// Elementwise math, orderings and comparisons are defined on real dtypes only.
+fn real_only(op: &'static str, dtype: DType) -> Result<(), IrError> {
+    if dtype.is_complex() {
+        return Err(IrError::UnsupportedDType { op, dtype });
+    }
+    Ok(())
 }
 
 fn rank_check(op: &'static str, what: &str, len: usize, ndim: usize) -> Result<(), IrError> {

@@ -28,6 +28,7 @@
 //! # Ok::<(), oxla_ir::IrError>(())
 //! ```
 
+pub mod broadcast;
 mod composite;
 mod dtype;
 pub mod element;
@@ -35,7 +36,10 @@ mod error;
 mod graph;
 mod infer;
 mod interpret;
+pub mod math;
 mod op;
+mod operators;
+mod ops;
 mod per_dtype;
 pub mod pool;
 pub mod reduce;
@@ -49,7 +53,9 @@ pub use element::Element;
 pub use error::IrError;
 pub use graph::{Graph, replace_nodes, substitute};
 pub use interpret::{Bindings, evaluate};
+pub use math::{BinaryFn, Compare, Math, UnaryFn};
 pub use op::{Op, OpKind, ParamId, Widths};
+pub use ops::Mask;
 pub use per_dtype::{ElementFamily, PerDType, PerElement};
 pub use pool::{cached_memory_bytes, release_cached_memory};
 pub use rng::SplitMix64;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Element as _;
+use crate::math::{BinaryFn, Compare, UnaryFn};
 use crate::{ArrayValue, Composite, DType, Dims, Shape};
 
 /// Identity of a [`Op::Parameter`]: unique within the process.
@@ -53,6 +54,14 @@ pub enum Op {
     Neg,
     /// Round every element to another dtype (complex to real keeps the real part).
     Convert(DType),
+    /// `f(x)` elementwise (real dtypes only).
+    Unary(UnaryFn),
+    /// `f(x, y)` elementwise (real dtypes only; same shape and dtype).
+    Binary(BinaryFn),
+    /// `a cmp b ? x : y` elementwise: inputs `[a, b, x, y]`, all of one
+    /// shape and one real dtype. The comparison is the predicate, so no
+    /// boolean dtype exists (see docs/ARCHITECTURE.md, *Elementwise math*).
+    Select(Compare),
     /// Elements `start[d], start[d]+stride[d], ... < limit[d]` on each axis `d`.
     Slice {
         /// First index per axis.
@@ -111,6 +120,9 @@ pub enum OpKind {
     Div,
     Neg,
     Convert,
+    Unary(UnaryFn),
+    Binary(BinaryFn),
+    Select(Compare),
     Slice,
     Pad,
     Reshape,
@@ -132,6 +144,9 @@ impl Op {
             Op::Div => OpKind::Div,
             Op::Neg => OpKind::Neg,
             Op::Convert(_) => OpKind::Convert,
+            Op::Unary(f) => OpKind::Unary(*f),
+            Op::Binary(f) => OpKind::Binary(*f),
+            Op::Select(c) => OpKind::Select(*c),
             Op::Slice { .. } => OpKind::Slice,
             Op::Pad { .. } => OpKind::Pad,
             Op::Reshape { .. } => OpKind::Reshape,
@@ -163,6 +178,9 @@ impl OpKind {
             OpKind::Div => "div",
             OpKind::Neg => "neg",
             OpKind::Convert => "convert",
+            OpKind::Unary(f) => f.name(),
+            OpKind::Binary(f) => f.name(),
+            OpKind::Select(_) => "select",
             OpKind::Slice => "slice",
             OpKind::Pad => "pad",
             OpKind::Reshape => "reshape",
@@ -177,7 +195,15 @@ impl OpKind {
     pub fn is_elementwise(self) -> bool {
         matches!(
             self,
-            OpKind::Add | OpKind::Sub | OpKind::Mul | OpKind::Div | OpKind::Neg | OpKind::Convert
+            OpKind::Add
+                | OpKind::Sub
+                | OpKind::Mul
+                | OpKind::Div
+                | OpKind::Neg
+                | OpKind::Convert
+                | OpKind::Unary(_)
+                | OpKind::Binary(_)
+                | OpKind::Select(_)
         )
     }
 }
@@ -194,6 +220,7 @@ impl fmt::Debug for Op {
                 }
             }
             Op::Convert(d) => write!(f, "convert({d})"),
+            Op::Select(c) => write!(f, "select({})", c.name()),
             Op::Slice {
                 start,
                 limit,
@@ -284,6 +311,8 @@ impl Hash for Op {
                 })
             }
             Op::Convert(d) => d.hash(state),
+            // the function is part of the kind, hashed above
+            Op::Unary(_) | Op::Binary(_) | Op::Select(_) => {}
             Op::Slice {
                 start,
                 limit,

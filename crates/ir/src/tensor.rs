@@ -6,6 +6,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::infer::infer;
+use crate::math::{BinaryFn, Compare, UnaryFn};
 use crate::{ArrayValue, Composite, DType, Dims, HostArray, IrError, Op, ParamId, Shape, Widths};
 
 /// A node: an op, its operands, and the inferred output type.
@@ -176,6 +177,51 @@ impl Tensor {
     /// `-self`.
     pub fn neg(&self) -> Result<Tensor, IrError> {
         Tensor::from_op(Op::Neg, std::slice::from_ref(self))
+    }
+    /// `f(self)` elementwise: the primitive (real dtypes; complex is an
+    /// [`IrError::UnsupportedDType`]).
+    ///
+    /// ```
+    /// use oxla_ir::{DType, Tensor, UnaryFn};
+    /// let x = Tensor::parameter(&[3], DType::F32);
+    /// assert_eq!(x.unary(UnaryFn::Exp).unwrap().shape(), &[3]);
+    /// assert!(Tensor::parameter(&[3], DType::C64).unary(UnaryFn::Exp).is_err());
+    /// ```
+    pub fn unary(&self, f: UnaryFn) -> Result<Tensor, IrError> {
+        Tensor::from_op(Op::Unary(f), std::slice::from_ref(self))
+    }
+    /// `f(self, other)` elementwise: the primitive (same shape and real
+    /// dtype; see `maximum`/`minimum`/`pow` for NumPy's broadcasting).
+    ///
+    /// ```
+    /// use oxla_ir::{BinaryFn, DType, Tensor};
+    /// let x = Tensor::parameter(&[3], DType::F64);
+    /// assert_eq!(x.binary_fn(BinaryFn::Max, &x).unwrap().shape(), &[3]);
+    /// ```
+    pub fn binary_fn(&self, f: BinaryFn, other: &Tensor) -> Result<Tensor, IrError> {
+        Tensor::from_op(Op::Binary(f), &[self.clone(), other.clone()])
+    }
+    /// `a cmp b ? on_true : on_false` elementwise: the primitive (all four
+    /// of one shape and real dtype; see [`crate::Mask`] for NumPy's `where`).
+    ///
+    /// ```
+    /// use oxla_ir::{Compare, DType, Tensor};
+    /// let x = Tensor::parameter(&[3], DType::F64);
+    /// let zero = Tensor::scalar(DType::F64, 0.0).broadcast_in_dim(&[3], &[]).unwrap();
+    /// let relu = Tensor::select(Compare::Gt, &x, &zero, &x, &zero).unwrap();
+    /// assert_eq!(relu.shape(), &[3]);
+    /// ```
+    pub fn select(
+        cmp: Compare,
+        a: &Tensor,
+        b: &Tensor,
+        on_true: &Tensor,
+        on_false: &Tensor,
+    ) -> Result<Tensor, IrError> {
+        Tensor::from_op(
+            Op::Select(cmp),
+            &[a.clone(), b.clone(), on_true.clone(), on_false.clone()],
+        )
     }
     /// Round to `dtype`; returns `self` unchanged if it already has that dtype.
     pub fn convert(&self, dtype: DType) -> Result<Tensor, IrError> {

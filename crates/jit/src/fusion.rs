@@ -74,6 +74,9 @@ pub(crate) fn node_role(t: &Tensor) -> NodeRole {
         | Op::Div
         | Op::Neg
         | Op::Convert(_)
+        | Op::Unary(_)
+        | Op::Binary(_)
+        | Op::Select(_)
         | Op::Slice { .. }
         | Op::Pad { .. }
         | Op::Reshape { .. }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use oxla_ir::num_complex::Complex64;
-use oxla_ir::{DType, NodeKey, Op, Tensor};
+use oxla_ir::{BinaryFn, Compare, DType, NodeKey, Op, Tensor, UnaryFn};
 use smallvec::SmallVec;
 
 use crate::error::{JitError, internal};
@@ -27,6 +27,12 @@ pub(crate) enum KOp {
     /// Round the operand to this node's dtype.
     Convert(KId),
     Binary(BinOp, KId, KId),
+    /// `f(a)`.
+    Unary(UnaryFn, KId),
+    /// `f(a, b)`.
+    BinaryFn(BinaryFn, KId, KId),
+    /// `a cmp b ? x : y` (`[a, b, x, y]`).
+    Where(Compare, [KId; 4]),
     /// `valid` where the mask holds, else `padding` (a pad, before region splitting).
     Select {
         mask: u32,
@@ -199,6 +205,21 @@ impl<'a> Builder<'a> {
                 )
             }
             Op::Neg => (smallvec::smallvec![(x()?, map)], Combine::Neg),
+            Op::Unary(f) => (smallvec::smallvec![(x()?, map)], Combine::Unary(*f)),
+            Op::Binary(f) => {
+                let b = t.inputs()[1].clone();
+                (
+                    smallvec::smallvec![(x()?, map.clone()), (b, map)],
+                    Combine::BinaryFn(*f),
+                )
+            }
+            Op::Select(cmp) => (
+                t.inputs()
+                    .iter()
+                    .map(|i| (i.clone(), map.clone()))
+                    .collect(),
+                Combine::Where(*cmp),
+            ),
             Op::Convert(_) => (smallvec::smallvec![(x()?, map)], Combine::Convert),
             Op::Slice { start, stride, .. } => (
                 smallvec::smallvec![(x()?, map.slice(start, stride))],
@@ -268,6 +289,11 @@ impl<'a> Builder<'a> {
             Combine::Same => d[0],
             Combine::Binary(op) => self.push(KOp::Binary(op, d[0], d[1]), frame.dtype),
             Combine::Neg => self.push(KOp::Neg(d[0]), frame.dtype),
+            Combine::Unary(f) => self.push(KOp::Unary(f, d[0]), frame.dtype),
+            Combine::BinaryFn(f) => self.push(KOp::BinaryFn(f, d[0], d[1]), frame.dtype),
+            Combine::Where(cmp) => {
+                self.push(KOp::Where(cmp, [d[0], d[1], d[2], d[3]]), frame.dtype)
+            }
             Combine::Convert => self.push(KOp::Convert(d[0]), frame.dtype),
             Combine::Select(intervals) => {
                 self.expr.masks.push(intervals);
@@ -300,6 +326,10 @@ enum Combine {
     Binary(BinOp),
     Neg,
     Convert,
+    Unary(UnaryFn),
+    BinaryFn(BinaryFn),
+    /// `[a, b, x, y]`: `a cmp b ? x : y`.
+    Where(Compare),
     /// `[valid, padding]` under a mask.
     Select(SmallVec<[Interval; 2]>),
 }

@@ -8,7 +8,9 @@
 //! f32, f16, c64, c128), built from slices, pads (negative and positive
 //! widths, sometimes interior padding), broadcasts, transposes, reshapes,
 //! elementwise chains with 0-d literals (the exactly folded `-0.0`, `1`,
-//! powers of two, and inf/nan), converts and `reduce_sum`s, with several
+//! powers of two, and inf/nan), the math functions (`sqrt` ... `sign`,
+//! `maximum`, `minimum`, `pow`, `select` on every comparison, on real
+//! dtypes), converts and `reduce_sum`s, with several
 //! outputs. The data contains ±0, ±inf, NaNs (quiet and, in some cases,
 //! signaling) and subnormals.
 //!
@@ -24,7 +26,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use common::{Choices, Rng, Specials, bind, check_outputs, compare, config, random_value, scalar};
-use oxla_ir::{ArrayValue, Bindings, DType, IrError, Tensor, evaluate};
+use oxla_ir::{ArrayValue, BinaryFn, Bindings, Compare, DType, IrError, Tensor, UnaryFn, evaluate};
 use oxla_jit::{Executable, TILE};
 use proptest::prelude::*;
 
@@ -218,6 +220,10 @@ impl Gen<'_> {
             "binary",
             "uniform",
             "stencil",
+            "math",
+            "extremum",
+            "select",
+            "math",
         ];
         let kind = self.c.pick(&kinds);
         let made = match kind {
@@ -232,6 +238,9 @@ impl Gen<'_> {
             "convert" => self.convert(),
             "transpose" => self.transpose(),
             "uniform" => self.uniform(),
+            "math" => self.math(),
+            "extremum" => self.extremum(),
+            "select" => self.select(),
             _ => None,
         };
         let (t, what) = match made {
@@ -279,6 +288,89 @@ impl Gen<'_> {
             "~"
         };
         Some((f(&x, &y).unwrap(), format!("{name}({nx}, {ny}{conv})")))
+    }
+
+    /// A real node of the same shape as `a`, in `a`'s dtype.
+    fn partner(&mut self, a: usize) -> (Tensor, String) {
+        let shape = self.pool[a].shape().to_vec();
+        let partners: Vec<usize> = (0..self.pool.len())
+            .filter(|&i| {
+                self.pool[i].shape() == shape.as_slice() && !self.pool[i].dtype().is_complex()
+            })
+            .collect();
+        let b = partners[self.c.below(partners.len())];
+        let t = self.pool[b].convert(self.pool[a].dtype()).unwrap();
+        (t, self.names[b].clone())
+    }
+
+    /// A real operand, or `None` (complex math is a typed error).
+    fn real_operand(&mut self) -> Option<usize> {
+        let a = self.operand();
+        (!self.pool[a].dtype().is_complex()).then_some(a)
+    }
+
+    /// `f(x)` for one of the unary math functions.
+    fn math(&mut self) -> Option<(Tensor, String)> {
+        let a = self.real_operand()?;
+        let f = self.c.pick(&UnaryFn::ALL);
+        let t = self.pool[a].unary(f).unwrap();
+        Some((t, format!("{}({})", f.name(), self.names[a])))
+    }
+
+    /// `maximum`, `minimum` or `pow` of two nodes, or of a node and a 0-d literal.
+    fn extremum(&mut self) -> Option<(Tensor, String)> {
+        let a = self.real_operand()?;
+        let f = self.c.pick(&BinaryFn::ALL);
+        let x = self.pool[a].clone();
+        let (y, ny) = if self.c.chance(40) {
+            let (re, _) = self.c.pick(&SCALARS);
+            let c = scalar(x.dtype(), re, 0.0)
+                .broadcast_in_dim(x.shape(), &[])
+                .unwrap();
+            (c, format!("{re:?}"))
+        } else {
+            self.partner(a)
+        };
+        let (t, what) = if self.c.chance(30) {
+            (
+                y.binary_fn(f, &x).unwrap(),
+                format!("{}({ny}, {})", f.name(), self.names[a]),
+            )
+        } else {
+            (
+                x.binary_fn(f, &y).unwrap(),
+                format!("{}({}, {ny})", f.name(), self.names[a]),
+            )
+        };
+        Some((t, what))
+    }
+
+    /// `a cmp b ? x : y` with `b` a node or a 0-d literal, the branches nodes or literals.
+    fn select(&mut self) -> Option<(Tensor, String)> {
+        let a = self.real_operand()?;
+        let cmp = self.c.pick(&Compare::ALL);
+        let xa = self.pool[a].clone();
+        let side = |g: &mut Self| {
+            if g.c.chance(35) {
+                let (re, _) = g.c.pick(&SCALARS);
+                let c = scalar(xa.dtype(), re, 0.0)
+                    .broadcast_in_dim(xa.shape(), &[])
+                    .unwrap();
+                (c, format!("{re:?}"))
+            } else {
+                g.partner(a)
+            }
+        };
+        let (b, nb) = side(self);
+        let (x, nx) = side(self);
+        let (y, ny) = side(self);
+        let t = Tensor::select(cmp, &xa, &b, &x, &y).unwrap();
+        let what = format!(
+            "select({} {} {nb} ? {nx} : {ny})",
+            self.names[a],
+            cmp.name()
+        );
+        Some((t, what))
     }
 
     /// `x op c` or `c op x` with a 0-d literal broadcast to `x`'s shape,

@@ -4,10 +4,20 @@
 use ndarray::{ArrayD, IxDyn, Slice, Zip};
 
 use crate::Element;
+use crate::math::Compare;
 use crate::reduce::{sum_rows, sum_sequential};
 
-pub(super) fn binary<T: Element>(a: &ArrayD<T>, b: &ArrayD<T>, f: fn(T, T) -> T) -> ArrayD<T> {
+pub(super) fn binary<T: Element>(a: &ArrayD<T>, b: &ArrayD<T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
     Zip::from(a).and(b).map_collect(|&x, &y| f(x, y))
+}
+
+/// `a cmp b ? x : y`, elementwise.
+pub(super) fn select<T: Element>(cmp: Compare, [a, b, x, y]: [&ArrayD<T>; 4]) -> ArrayD<T> {
+    Zip::from(a)
+        .and(b)
+        .and(x)
+        .and(y)
+        .map_collect(|&a, &b, &x, &y| if a.compare(cmp, b) { x } else { y })
 }
 
 pub(super) fn slice<T: Element>(

@@ -118,6 +118,16 @@ fn primitive<T: ArrayElement>(
         Op::Mul => kernels::binary(a, second(), T::mul),
         Op::Div => kernels::binary(a, second(), T::div),
         Op::Neg => a.mapv(T::neg),
+        Op::Unary(f) => a.mapv(|x| x.unary(*f)),
+        Op::Binary(f) => kernels::binary(a, second(), |x, y| x.binary_fn(*f, y)),
+        Op::Select(cmp) => {
+            let operand = |i: usize| {
+                args[i]
+                    .as_array::<T>()
+                    .expect("operand dtypes agree (checked at build)")
+            };
+            kernels::select(*cmp, [a, second(), operand(2), operand(3)])
+        }
         Op::Slice {
             start,
             limit,

@@ -280,6 +280,9 @@ fn elementwise(b: &BoxExpr, i: usize) -> Result<Elementwise<usize>, JitError> {
             a,
         }),
         SpecOp::Binary(op, x, y) => Ok(Elementwise::Binary(op, x, y)),
+        SpecOp::Unary(f, a) => Ok(Elementwise::Unary(f, a)),
+        SpecOp::BinaryFn(f, x, y) => Ok(Elementwise::BinaryFn(f, x, y)),
+        SpecOp::Where(cmp, [a, b, x, y]) => Ok(Elementwise::Select { cmp, a, b, x, y }),
         ref op => Err(internal!("node {i} ({op:?}) is emitted as elementwise")),
     }
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use oxla_ir::num_complex::Complex64;
-use oxla_ir::{DType, Element, with_dtype};
+use oxla_ir::{BinaryFn, Compare, DType, Element, Math, UnaryFn, with_dtype};
 use smallvec::SmallVec;
 
 use crate::isa::{BinOp, FusedOp};
@@ -39,6 +39,10 @@ pub(crate) enum SpecOp {
     Neg(usize),
     Convert(usize),
     Binary(BinOp, usize, usize),
+    Unary(UnaryFn, usize),
+    BinaryFn(BinaryFn, usize, usize),
+    /// `a cmp b ? x : y` (`[a, b, x, y]`).
+    Where(Compare, [usize; 4]),
     /// A fused instruction (the fusion table's patterns).
     Fused(FusedOp<usize, usize>),
     /// A fused value added straight into reduction `red` (whose only
@@ -56,6 +60,9 @@ impl SpecOp {
             SpecOp::Load(_) | SpecOp::Const(_) => SmallVec::new(),
             SpecOp::Neg(a) | SpecOp::Convert(a) => smallvec::smallvec![*a],
             SpecOp::Binary(_, a, b) => smallvec::smallvec![*a, *b],
+            SpecOp::Unary(_, a) => smallvec::smallvec![*a],
+            SpecOp::BinaryFn(_, a, b) => smallvec::smallvec![*a, *b],
+            SpecOp::Where(_, ops) => ops.iter().copied().collect(),
             SpecOp::Fused(op) | SpecOp::FusedSum { op, .. } => {
                 op.vectors().into_iter().chain(op.scalars()).collect()
             }
@@ -184,10 +191,11 @@ impl BoxExpr {
                 continue;
             }
             let node = &expr.nodes[k as usize];
-            let children: SmallVec<[KId; 2]> = match &node.op {
+            let children: SmallVec<[KId; 4]> = match &node.op {
                 KOp::Load(_) | KOp::Const(_) => SmallVec::new(),
-                KOp::Neg(a) | KOp::Convert(a) => smallvec::smallvec![*a],
-                KOp::Binary(_, a, b) => smallvec::smallvec![*a, *b],
+                KOp::Neg(a) | KOp::Convert(a) | KOp::Unary(_, a) => smallvec::smallvec![*a],
+                KOp::Binary(_, a, b) | KOp::BinaryFn(_, a, b) => smallvec::smallvec![*a, *b],
+                KOp::Where(_, ops) => ops.iter().copied().collect(),
                 KOp::Select {
                     mask,
                     valid,
@@ -224,6 +232,9 @@ impl BoxExpr {
                 KOp::Neg(a) => self.neg(at(*a), dtype),
                 KOp::Convert(a) => self.convert(at(*a), dtype),
                 KOp::Binary(op, a, b) => self.binary(*op, at(*a), at(*b), dtype),
+                KOp::Unary(f, a) => self.unary(*f, at(*a), dtype),
+                KOp::BinaryFn(f, a, b) => self.binary_fn(*f, at(*a), at(*b), dtype),
+                KOp::Where(cmp, ops) => self.select(*cmp, ops.map(at), dtype),
             };
             memo.insert(k, id);
         }
@@ -291,6 +302,54 @@ impl BoxExpr {
         }
     }
 
+    fn constant(&self, i: usize) -> Option<Complex64> {
+        match self.nodes[i].op {
+            SpecOp::Const(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// `f(a)`, folded when `a` is a constant (with the same [`Math`] call
+    /// as at run time).
+    fn unary(&mut self, f: UnaryFn, a: usize, dtype: DType) -> usize {
+        match self.constant(a) {
+            Some(c) => {
+                let v = with_dtype!(dtype, |T| T::from_c128(c).unary(f).to_c128());
+                self.push(SpecOp::Const(v), dtype, Class::Const)
+            }
+            None => self.push(SpecOp::Unary(f, a), dtype, self.nodes[a].class),
+        }
+    }
+
+    /// `f(a, b)`, folded when both are constants.
+    fn binary_fn(&mut self, f: BinaryFn, a: usize, b: usize, dtype: DType) -> usize {
+        match (self.constant(a), self.constant(b)) {
+            (Some(x), Some(y)) => {
+                let v = with_dtype!(dtype, |T| {
+                    T::from_c128(x).binary_fn(f, T::from_c128(y)).to_c128()
+                });
+                self.push(SpecOp::Const(v), dtype, Class::Const)
+            }
+            _ => {
+                let class = self.nodes[a].class.max(self.nodes[b].class);
+                self.push(SpecOp::BinaryFn(f, a, b), dtype, class)
+            }
+        }
+    }
+
+    /// `a cmp b ? x : y`; a constant predicate picks its branch (the
+    /// branch's value passes through unchanged either way).
+    fn select(&mut self, cmp: Compare, ops: [usize; 4], dtype: DType) -> usize {
+        let [a, b, x, y] = ops;
+        if let (Some(p), Some(q)) = (self.constant(a), self.constant(b)) {
+            let holds = with_dtype!(dtype, |T| T::from_c128(p).compare(cmp, T::from_c128(q)));
+            return if holds { x } else { y };
+        }
+        let class = ops.iter().map(|&i| self.nodes[i].class).max();
+        let class = class.unwrap_or(Class::Const);
+        self.push(SpecOp::Where(cmp, ops), dtype, class)
+    }
+
     /// True if the value comes out of an arithmetic operation, so any NaN in
     /// it is already quiet. Negation only flips the sign bit, and a
     /// conversion may keep a signaling NaN signaling (f64 -> f16 copies the
@@ -300,8 +359,16 @@ impl BoxExpr {
         loop {
             match self.nodes[i].op {
                 SpecOp::Binary(..) | SpecOp::Fused(_) | SpecOp::FusedSum { .. } => return true,
+                // an IEEE operation; libm functions are not relied on to
+                // quiet a signaling NaN, and abs, sign, maximum, minimum
+                // and select may pass an operand's NaN through as it is
+                SpecOp::Unary(UnaryFn::Sqrt, _) => return true,
                 SpecOp::Neg(x) | SpecOp::Convert(x) => i = x,
-                SpecOp::Load(_) | SpecOp::Const(_) => return false,
+                SpecOp::Load(_)
+                | SpecOp::Const(_)
+                | SpecOp::Unary(..)
+                | SpecOp::BinaryFn(..)
+                | SpecOp::Where(..) => return false,
             }
         }
     }

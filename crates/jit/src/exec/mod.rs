@@ -13,6 +13,7 @@
 pub(crate) mod chunks;
 pub(crate) mod driver;
 pub(crate) mod loops;
+pub(crate) mod math_loops;
 pub(crate) mod operands;
 pub(crate) mod prefetch;
 pub(crate) mod reduction;

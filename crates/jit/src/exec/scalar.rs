@@ -1,6 +1,6 @@
 //! A program's scalar instructions: run once per line of tiles.
 
-use oxla_ir::{ArrayElement, Element, with_dtype};
+use oxla_ir::{ArrayElement, Element, Math, with_dtype};
 
 use crate::exec::operands::Tile;
 use crate::exec::storage::Banks;
@@ -33,6 +33,19 @@ pub(crate) fn run_scalar(instr: &SInstr, banks: &mut Banks, tile: &Tile<'_, '_>)
             })),
             Elementwise::Binary(op, a, b) => with_dtype!(dtype, |T| {
                 let v = op.apply(get::<T>(banks, a), get::<T>(banks, b));
+                set::<T>(banks, dst, v)
+            }),
+            Elementwise::Unary(f, a) => with_dtype!(dtype, |T| {
+                let v = get::<T>(banks, a).unary(f);
+                set::<T>(banks, dst, v)
+            }),
+            Elementwise::BinaryFn(f, a, b) => with_dtype!(dtype, |T| {
+                let v = get::<T>(banks, a).binary_fn(f, get::<T>(banks, b));
+                set::<T>(banks, dst, v)
+            }),
+            Elementwise::Select { cmp, a, b, x, y } => with_dtype!(dtype, |T| {
+                let holds = get::<T>(banks, a).compare(cmp, get::<T>(banks, b));
+                let v = get::<T>(banks, if holds { x } else { y });
                 set::<T>(banks, dst, v)
             }),
         },

@@ -19,6 +19,7 @@ use oxla_ir::{ArrayElement, DType, with_dtype};
 use crate::error::unvalidated;
 use crate::exec::chunks::ChunkCursor;
 use crate::exec::loops;
+use crate::exec::math_loops;
 use crate::exec::operands::{
     Tile, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
 };
@@ -187,6 +188,26 @@ fn run_typed<T: ArrayElement>(
                 Elementwise::Neg(a) => with_dst!(T, banks, outs, tile, dst, |out, ro| {
                     loops::neg(out, src::<T>(a, ro, tile))
                 }),
+                Elementwise::Unary(f, a) => with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    math_loops::unary(f, out, src::<T>(a, ro, tile))
+                }),
+                Elementwise::BinaryFn(f, a, b) => {
+                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        let (a, b) = (src::<T>(a, ro, tile), src::<T>(b, ro, tile));
+                        math_loops::binary_fn(f, out, a, b)
+                    })
+                }
+                Elementwise::Select { cmp, a, b, x, y } => {
+                    with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                        let ops = [
+                            src::<T>(a, ro, tile),
+                            src::<T>(b, ro, tile),
+                            src::<T>(x, ro, tile),
+                            src::<T>(y, ro, tile),
+                        ];
+                        math_loops::select(cmp, out, ops)
+                    })
+                }
                 Elementwise::Convert { from, a } => {
                     with_dtype!(from, |A| with_dst!(T, banks, outs, tile, dst, |out, ro| {
                         loops::convert(out, src::<A>(a, ro, tile))

@@ -1,6 +1,6 @@
 //! The instructions of a box program and their operands.
 
-use oxla_ir::{DType, Element};
+use oxla_ir::{BinaryFn, Compare, DType, Element, UnaryFn};
 use smallvec::SmallVec;
 
 use crate::fusion::FusedKind;
@@ -354,6 +354,18 @@ pub(crate) enum Elementwise<A> {
         a: A,
     },
     Binary(BinOp, A, A),
+    /// `f(a)` ([`oxla_ir::Math`]).
+    Unary(UnaryFn, A),
+    /// `f(a, b)` ([`oxla_ir::Math`]).
+    BinaryFn(BinaryFn, A, A),
+    /// `a cmp b ? x : y`.
+    Select {
+        cmp: Compare,
+        a: A,
+        b: A,
+        x: A,
+        y: A,
+    },
 }
 
 impl<A: Copy> Elementwise<A> {
@@ -362,6 +374,9 @@ impl<A: Copy> Elementwise<A> {
         match *self {
             Elementwise::Neg(a) | Elementwise::Convert { a, .. } => smallvec::smallvec![a],
             Elementwise::Binary(_, a, b) => smallvec::smallvec![a, b],
+            Elementwise::Unary(_, a) => smallvec::smallvec![a],
+            Elementwise::BinaryFn(_, a, b) => smallvec::smallvec![a, b],
+            Elementwise::Select { a, b, x, y, .. } => smallvec::smallvec![a, b, x, y],
         }
     }
 
@@ -369,7 +384,11 @@ impl<A: Copy> Elementwise<A> {
     pub fn operand_dtype(&self, dtype: DType) -> DType {
         match *self {
             Elementwise::Convert { from, .. } => from,
-            Elementwise::Neg(_) | Elementwise::Binary(..) => dtype,
+            Elementwise::Neg(_)
+            | Elementwise::Binary(..)
+            | Elementwise::Unary(..)
+            | Elementwise::BinaryFn(..)
+            | Elementwise::Select { .. } => dtype,
         }
     }
 
@@ -379,6 +398,15 @@ impl<A: Copy> Elementwise<A> {
             Elementwise::Neg(a) => Elementwise::Neg(f(a)?),
             Elementwise::Convert { from, a } => Elementwise::Convert { from, a: f(a)? },
             Elementwise::Binary(op, a, b) => Elementwise::Binary(op, f(a)?, f(b)?),
+            Elementwise::Unary(u, a) => Elementwise::Unary(u, f(a)?),
+            Elementwise::BinaryFn(g, a, b) => Elementwise::BinaryFn(g, f(a)?, f(b)?),
+            Elementwise::Select { cmp, a, b, x, y } => Elementwise::Select {
+                cmp,
+                a: f(a)?,
+                b: f(b)?,
+                x: f(x)?,
+                y: f(y)?,
+            },
         })
     }
 }
@@ -458,7 +486,10 @@ impl VInstr {
         matches!(
             self,
             VInstr::Elementwise {
-                op: Elementwise::Binary(..),
+                op: Elementwise::Binary(..)
+                    | Elementwise::Unary(..)
+                    | Elementwise::BinaryFn(..)
+                    | Elementwise::Select { .. },
                 ..
             } | VInstr::Fused { .. }
                 | VInstr::FusedSum { .. }
