@@ -41,7 +41,7 @@ pub(crate) struct StencilTaps<'a, T> {
 }
 
 #[inline(always)]
-fn map2<T: Copy>(out: &mut [T], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(T, T) -> T) {
+pub(crate) fn map2<T: Copy>(out: &mut [T], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(T, T) -> T) {
     match (a, b) {
         (Src::Slice(a), Src::Slice(b)) => {
             for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
@@ -563,9 +563,10 @@ mod tests {
     /// separate passes (`scaled` and `binary`), NaNs, infinities and signed
     /// zeros included. (The combinations without a loop cannot be built:
     /// `Stencil` and `FusedOp` hold only these.)
-    #[test]
-    fn stencil_instructions_match_their_steps_one_pass_at_a_time() {
-        let specials = [
+    /// Element `i` of a test operand: signed zeros, infinities, NaN, huge
+    /// and subnormal values, shifted so that neighbours differ.
+    fn value(i: usize) -> f64 {
+        const SPECIALS: [f64; 8] = [
             0.0,
             -0.0,
             1.5,
@@ -575,7 +576,11 @@ mod tests {
             1e308,
             7e-310,
         ];
-        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
+        SPECIALS[(i * 5 + i / 3) % SPECIALS.len()] + (i % 4) as f64
+    }
+
+    #[test]
+    fn stencil_instructions_match_their_steps_one_pass_at_a_time() {
         let a: Vec<f64> = (0..67).map(value).collect();
         let b: Vec<f64> = (0..67).map(|i| value(i + 11)).collect();
         let c: Vec<f64> = (0..67).map(|i| value(i + 29)).collect();
@@ -648,17 +653,6 @@ mod tests {
     /// (negated or not), and the addend on either side.
     #[test]
     fn stencil_pairs_match_their_steps_one_pass_at_a_time() {
-        let specials = [
-            0.0,
-            -0.0,
-            1.5,
-            -3.25,
-            f64::INFINITY,
-            f64::NAN,
-            1e308,
-            7e-310,
-        ];
-        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
         let taps: Vec<Vec<f64>> = (0..5)
             .map(|k| (0..61).map(|i| value(i + 13 * k)).collect())
             .collect();
@@ -728,17 +722,6 @@ mod tests {
     /// longer than a chunk.
     #[test]
     fn pair_sums_match_their_steps_one_pass_at_a_time() {
-        let specials = [
-            0.0,
-            -0.0,
-            1.5,
-            -3.25,
-            f64::INFINITY,
-            f64::NAN,
-            1e308,
-            7e-310,
-        ];
-        let value = |i: usize| specials[(i * 5 + i / 3) % specials.len()] + (i % 4) as f64;
         let col = |k: usize, n: usize| -> Vec<f64> { (0..n).map(|i| value(i + 7 * k)).collect() };
         for n in [1, 31, 32, 33, 70, 256, 300, 1024] {
             let slices: Vec<Vec<f64>> = (0..2 * MAX_PAIRS + 2).map(|k| col(k, n)).collect();

@@ -12,7 +12,7 @@
 
 use oxla_ir::{BinaryFn, Compare, Element, UnaryFn};
 
-use crate::exec::loops::Src;
+use crate::exec::loops::{Src, map2};
 
 #[inline(always)]
 fn map1<T: Copy>(out: &mut [T], a: Src<'_, T>, f: impl Fn(T) -> T) {
@@ -23,28 +23,6 @@ fn map1<T: Copy>(out: &mut [T], a: Src<'_, T>, f: impl Fn(T) -> T) {
             }
         }
         Src::Scalar(x) => out.fill(f(x)),
-    }
-}
-
-#[inline(always)]
-fn map2<T: Copy>(out: &mut [T], a: Src<'_, T>, b: Src<'_, T>, f: impl Fn(T, T) -> T) {
-    match (a, b) {
-        (Src::Slice(a), Src::Slice(b)) => {
-            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                *o = f(x, y);
-            }
-        }
-        (Src::Slice(a), Src::Scalar(y)) => {
-            for (o, &x) in out.iter_mut().zip(a) {
-                *o = f(x, y);
-            }
-        }
-        (Src::Scalar(x), Src::Slice(b)) => {
-            for (o, &y) in out.iter_mut().zip(b) {
-                *o = f(x, y);
-            }
-        }
-        (Src::Scalar(x), Src::Scalar(y)) => out.fill(f(x, y)),
     }
 }
 
