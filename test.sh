@@ -14,6 +14,9 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 py="$(cd "$venv" && pwd)/bin/python"
+# maturin's build hook runs `maturin` by name: the environment's own, not
+# one that happens to be installed elsewhere (or nowhere) on this machine
+export PATH="$(dirname "$py"):$PATH"
 # hypothesis: NumPy's own test module (whose TestGradient the tests run) imports it
 "$py" -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.9,<2" "numpy>=2,<3" "dask[array]>=2024.12" "distributed>=2024.12" \
