@@ -330,19 +330,7 @@ fn pair_sum_with<T: Element>(
             };
         }
         in_registers!(1 2 3 4 5 6);
-        match addend {
-            None => {}
-            Some((Side::Left, c)) => {
-                for (o, &z) in out.iter_mut().zip(c) {
-                    *o = o.add(z);
-                }
-            }
-            Some((Side::Right, c)) => {
-                for (o, &z) in out.iter_mut().zip(c) {
-                    *o = z.add(*o);
-                }
-            }
-        }
+        add_addend(out, addend, 0);
         return;
     }
     let n = out.len();
@@ -438,6 +426,13 @@ fn pair_sum_chunk<T: Element>(
     for &pair in pairs {
         add_pair(out, pair, combine, k);
     }
+    add_addend(out, addend, k);
+}
+
+/// `out = out + c[k..]` (`Side::Left`) or `c[k..] + out` (`Side::Right`):
+/// a fused instruction's addend, added last.
+#[inline(always)]
+fn add_addend<T: Element>(out: &mut [T], addend: Option<(Side, &[T])>, k: usize) {
     match addend {
         None => {}
         Some((Side::Left, c)) => {

@@ -11,7 +11,7 @@ use crate::exec::loops::{self, Src, StencilTaps};
 use crate::exec::storage::{Bank, Banks, Inputs, OutSlices, ReductionState, Registers};
 use crate::exec::stream;
 use crate::fusion::FusedKind;
-use crate::isa::{FusedOp, Stencil, VSrc};
+use crate::isa::{FusedOp, Side, Stencil, VSrc};
 
 /// Where a tile is, for its instructions.
 pub(crate) struct Tile<'x, 'a> {
@@ -62,6 +62,20 @@ pub(crate) fn vector_src<'b, 'a: 'b, T: ArrayElement>(
     tile: &Tile<'_, 'a>,
 ) -> &'b [T] {
     vector_operand(s, &T::of(banks).regs, tile)
+}
+
+/// A fused instruction's addend on this tile: its side and its values.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn addend_src<'b, 'a: 'b, T: ArrayElement>(
+    addend: Option<(Side, VSrc)>,
+    banks: &'b Banks,
+    tile: &Tile<'_, 'a>,
+) -> Option<(Side, &'b [T])> {
+    // a `match`, not `Option::map`: a closure may be left out of line
+    match addend {
+        Some((side, c)) => Some((side, vector_src::<T>(c, banks, tile))),
+        None => None,
+    }
 }
 
 /// [`vector_src`] reading the registers of one bank.

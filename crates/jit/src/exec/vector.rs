@@ -21,7 +21,7 @@ use crate::exec::chunks::ChunkCursor;
 use crate::exec::loops;
 use crate::exec::math_loops;
 use crate::exec::operands::{
-    Tile, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
+    Tile, addend_src, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
 };
 use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
@@ -274,10 +274,7 @@ fn run_fused<T: ArrayElement>(
         } => {
             if const { FusedKind::StencilDouble.fuses(T::DTYPE) } {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    let addend = match addend {
-                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
-                        None => None,
-                    };
+                    let addend = addend_src::<T>(addend, ro, tile);
                     let taps = taps::<T>(stencil, (a, b, s), ro, tile);
                     let s2 = scalar_reg::<T>(s2, ro);
                     loops::stencil_double(out, taps, post, s2, addend)
@@ -297,10 +294,7 @@ fn run_fused<T: ArrayElement>(
         } => {
             if const { FusedKind::StencilPair.fuses(T::DTYPE) } {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    let addend = match addend {
-                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
-                        None => None,
-                    };
+                    let addend = addend_src::<T>(addend, ro, tile);
                     let pair = loops::StencilPairTaps {
                         stencil,
                         taps: [
@@ -321,10 +315,7 @@ fn run_fused<T: ArrayElement>(
         FusedOp::PairSum(p) => {
             if const { FusedKind::PairSum.fuses(T::DTYPE) } {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    let addend = match p.addend {
-                        Some((side, c)) => Some((side, vector_src::<T>(c, ro, tile))),
-                        None => None,
-                    };
+                    let addend = addend_src::<T>(p.addend, ro, tile);
                     let center = match p.center {
                         Some((c, w)) => {
                             Some((vector_src::<T>(c, ro, tile), scalar_reg::<T>(w, ro)))
