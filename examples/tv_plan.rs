@@ -21,5 +21,6 @@ fn main() -> Result<(), Error> {
     let (v, g) = oxla::value_and_grad(|xs: &[Tensor]| Ok::<_, Error>(vec![tv(&xs[0])?]), &[u])?;
     let (exe, _) = oxla::compile(&[v, g[0].clone()])?;
     println!("{}", exe.summary());
+    println!("{}", exe.listing());
     Ok(())
 }

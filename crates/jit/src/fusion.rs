@@ -97,6 +97,10 @@ pub(crate) enum FusedKind {
     StencilSquare,
     /// `±post((t1 + t1) op (t2 + t2), s2) [+ c]` with `t1`, `t2` stencils.
     StencilPair,
+    /// `[s /] sqrt((a1 - b1)^2 + (a2 - b2)^2 + c)`: a smoothed magnitude.
+    DiffNorm,
+    /// `±(w * (d + d)) [+ c]` with `d = a - b`, `w` a vector.
+    WeightedDouble,
     /// `c * w + Σ (a ± b) ∘ w_k [+ c]`: a weighted sum of tap pairs.
     PairSum,
 }
@@ -121,7 +125,7 @@ const STENCIL_TYPES: &[DType] = &[DType::F32, DType::F64];
 /// is one pass over a box's nodes, in this order, so a pattern may build on
 /// an earlier row's result (the stencils read a `Scaled` value). A node
 /// absorbed into one pattern is no longer there for another.
-pub(crate) const FUSED: [FusionRule; 5] = [
+pub(crate) const FUSED: [FusionRule; 7] = [
     FusionRule {
         kind: FusedKind::Scaled,
         dtypes: &DType::ALL,
@@ -139,6 +143,17 @@ pub(crate) const FUSED: [FusionRule; 5] = [
     },
     FusionRule {
         kind: FusedKind::StencilPair,
+        dtypes: STENCIL_TYPES,
+        sums_into_rows: false,
+    },
+    FusionRule {
+        kind: FusedKind::DiffNorm,
+        dtypes: STENCIL_TYPES,
+        sums_into_rows: false,
+    },
+    // after DiffNorm, which frees the differences it squares for this one
+    FusionRule {
+        kind: FusedKind::WeightedDouble,
         dtypes: STENCIL_TYPES,
         sums_into_rows: false,
     },
@@ -191,6 +206,8 @@ mod tests {
             assert_eq!(FusedKind::StencilDouble.fuses(d), gradient_type, "{d}");
             assert_eq!(FusedKind::StencilPair.fuses(d), gradient_type, "{d}");
             assert_eq!(FusedKind::PairSum.fuses(d), gradient_type, "{d}");
+            assert_eq!(FusedKind::DiffNorm.fuses(d), gradient_type, "{d}");
+            assert_eq!(FusedKind::WeightedDouble.fuses(d), gradient_type, "{d}");
         }
     }
 }

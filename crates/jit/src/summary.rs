@@ -109,6 +109,37 @@ impl Executable {
     }
 }
 
+impl Executable {
+    /// The instructions of each fused kernel's middle program (see
+    /// [`KernelSummary::middle_instructions`]), one per line: what a
+    /// fused pattern is written against when a new one is added.
+    ///
+    /// ```
+    /// use oxla_ir::{DType, Tensor};
+    /// let x = Tensor::parameter(&[64], DType::F64);
+    /// let y = x.mul(&x).unwrap();
+    /// let (exe, _) = oxla_jit::compile(&[y]).unwrap();
+    /// assert!(exe.listing().contains("Binary(Mul"));
+    /// ```
+    pub fn listing(&self) -> String {
+        let mut text = String::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let Step::Fused(k) = step else { continue };
+            let Some(p) = k.middle_program() else {
+                continue;
+            };
+            text += &format!("kernel {i}, middle program ({:?}):\n", p.direction);
+            for instr in &p.scalar {
+                text += &format!("  s {instr:?}\n");
+            }
+            for instr in &p.vector {
+                text += &format!("  v {instr:?}\n");
+            }
+        }
+        text
+    }
+}
+
 impl fmt::Display for PlanSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} step(s):", self.kernels.len())?;

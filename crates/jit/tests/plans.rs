@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use common::{
     Rng, Specials, assert_fused_eq_reference, check_outputs, coords_on_axis0, random_value,
-    squared_norm,
+    squared_norm, total_variation,
 };
 use oxla_autodiff::{AutodiffError, value_and_grad, vjp};
 use oxla_ir::{ArrayValue, Bindings, DType, IrError, Tensor};
@@ -189,6 +189,49 @@ fn value_and_grad_fuses_each_stencil_with_its_square_or_doubling() {
             let n = shape.len();
             let why = format!("{dtype:?} {shape:?}:\n{s}");
             assert_eq!(s.kernels[0].middle_instructions, 2 * n, "{why}");
+        }
+    }
+}
+
+/// The interior of total variation's `value_and_grad` is 9 instructions
+/// (38 unfused): the centre's magnitude, its sum and `0.5 / |grad u|`; the
+/// left and upper neighbours' `0.5 / |grad u|` as one `DiffNorm` each; the
+/// four weighted doublings, chained by their addends. Every box, fused or
+/// not, is the interpreter's bit for bit, special values included.
+#[test]
+fn total_variation_fuses_its_magnitudes_and_weighted_doublings() {
+    for shape in [&[9, 10][..], &[7, 300], &[50, 60], &[2, 2], &[3, 40]] {
+        for dtype in [DType::F64, DType::F32] {
+            for eps_first in [false, true] {
+                let u = Tensor::parameter(shape, dtype);
+                let (loss, g) = value_and_grad(
+                    |xs: &[Tensor]| -> Result<Vec<Tensor>, AutodiffError> {
+                        Ok(vec![total_variation(&xs[0], eps_first)?])
+                    },
+                    std::slice::from_ref(&u),
+                )
+                .unwrap();
+                let outs = vec![loss, g[0].clone()];
+                let (s, _) = plan(&outs, &u);
+                let why = format!("{dtype:?} {shape:?} eps first {eps_first}:\n{s}");
+                if !eps_first && shape.iter().all(|&n| n >= 3) {
+                    assert_eq!(s.kernels[0].middle_instructions, 9, "{why}");
+                }
+                for (seed, specials) in [
+                    (1, Specials::NONE),
+                    (
+                        2,
+                        Specials {
+                            rate: 0.2,
+                            signaling: false,
+                        },
+                    ),
+                ] {
+                    let value = random_value(&mut Rng::new(seed), shape, dtype, specials);
+                    let bindings = Bindings::from([(u.parameter_id().unwrap(), Arc::new(value))]);
+                    check_outputs(&outs, &bindings).unwrap_or_else(|e| panic!("{why}{e}"));
+                }
+            }
         }
     }
 }

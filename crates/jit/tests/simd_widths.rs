@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{Rng, Specials, assert_fused_eq_reference, random_literal, squared_norm};
+use common::{
+    Rng, Specials, assert_fused_eq_reference, random_literal, squared_norm, total_variation,
+};
 use oxla_ir::{DType, Tensor};
 use oxla_jit::{Simd, active_simd, force_simd};
 use oxla_lower::{Axes, GradientSpec, Spacing};
@@ -61,6 +63,17 @@ fn cases(rng: &mut Rng) -> Vec<(String, Vec<Tensor>)> {
                         vec![v, gr[0].clone()],
                     ));
                 }
+            }
+            if !dtype.is_complex() && shape.len() == 2 {
+                // total variation's fused magnitudes and weighted doublings
+                let (v, gr) = oxla_autodiff::value_and_grad(
+                    |xs: &[Tensor]| -> Result<Vec<Tensor>, oxla_autodiff::AutodiffError> {
+                        Ok(vec![total_variation(&xs[0], false)?])
+                    },
+                    std::slice::from_ref(&f),
+                )
+                .unwrap();
+                out.push((format!("tv {dtype} {shape:?}"), vec![v, gr[0].clone()]));
             }
         }
     }

@@ -5,6 +5,8 @@
 
 use smallvec::SmallVec;
 
+use oxla_ir::UnaryFn;
+
 use crate::build::spec::{BoxExpr, RootUse, SpecOp};
 use crate::fusion::{FUSED, FusedKind};
 use crate::isa::{
@@ -31,6 +33,8 @@ pub(crate) fn fuse(b: &mut BoxExpr, direction: TileDirection) {
                 FusedKind::StencilDouble => stencil_double(b, i),
                 FusedKind::StencilSquare => stencil_square(b, i),
                 FusedKind::StencilPair => stencil_pair(b, i),
+                FusedKind::DiffNorm => diff_norm(b, i),
+                FusedKind::WeightedDouble => weighted_double(b, i),
                 FusedKind::PairSum => pair_sum(b, i),
             };
             if let Some(m) = found {
@@ -327,6 +331,162 @@ fn stencil_pair(b: &BoxExpr, i: usize) -> Option<Match> {
                         taps,
                         s,
                         s2,
+                        addend: Some((side, c)),
+                    },
+                    absorbed: smallvec::smallvec![v],
+                }),
+                _ => None,
+            }),
+        _ => None,
+    }
+}
+
+/// The taps `(a, b)` of node `d = a - b` of two vectors.
+fn difference(b: &BoxExpr, d: usize) -> Option<(usize, usize)> {
+    match b.nodes[d].op {
+        SpecOp::Binary(BinOp::Sub, x, y) if b.is_vector(x) && b.is_vector(y) => Some((x, y)),
+        _ => None,
+    }
+}
+
+/// `(a, b, d)` if node `x` is `d * d` with `d = a - b`, read by `slots`
+/// slots of one node and nothing else.
+fn squared_difference(b: &BoxExpr, x: usize, slots: usize) -> Option<(usize, usize, usize)> {
+    let SpecOp::Binary(BinOp::Mul, d, e) = b.nodes[x].op else {
+        return None;
+    };
+    let (ta, tb) = difference(b, d)?;
+    (d == e && b.read_only_there(x, slots)).then_some((ta, tb, d))
+}
+
+/// [`FusedKind::DiffNorm`]: `sqrt((d1 * d1 + d2 * d2) + c)` of two
+/// differences of vectors, `c` uniform, every step read only by the next;
+/// then `s / n` of such an `n` read only there, `s` uniform. A difference
+/// read elsewhere too stays (the instruction recomputes it from its taps).
+fn diff_norm(b: &BoxExpr, i: usize) -> Option<Match> {
+    match b.nodes[i].op {
+        SpecOp::Unary(UnaryFn::Sqrt, q) => {
+            let SpecOp::Binary(BinOp::Add, p, c) = b.nodes[q].op else {
+                return None;
+            };
+            let SpecOp::Binary(BinOp::Add, x, y) = b.nodes[p].op else {
+                return None;
+            };
+            if b.is_vector(c) || !b.read_only_there(q, 1) || !b.read_only_there(p, 1) {
+                return None;
+            }
+            let slots = if x == y { 2 } else { 1 };
+            let (a1, b1, d1) = squared_difference(b, x, slots)?;
+            let (a2, b2, d2) = squared_difference(b, y, slots)?;
+            let mut absorbed: SmallVec<[usize; 4]> = smallvec::smallvec![q, p, x, y];
+            // a difference squared here and nowhere else goes too (`d * d`
+            // reads it in two slots, twice if both squares are of it)
+            let reads = if d1 == d2 && x != y { 4 } else { 2 };
+            for d in [d1, d2] {
+                if b.read_only_there(d, reads) && !absorbed.contains(&d) {
+                    absorbed.push(d);
+                }
+            }
+            Some(Match {
+                op: FusedOp::DiffNorm {
+                    taps: [a1, b1, a2, b2],
+                    c,
+                    recip: None,
+                },
+                absorbed,
+            })
+        }
+        SpecOp::Binary(BinOp::Div, s, n) if !b.is_vector(s) && b.read_only_there(n, 1) => {
+            match b.nodes[n].op {
+                SpecOp::Fused(FusedOp::DiffNorm {
+                    taps,
+                    c,
+                    recip: None,
+                }) => Some(Match {
+                    op: FusedOp::DiffNorm {
+                        taps,
+                        c,
+                        recip: Some(s),
+                    },
+                    absorbed: smallvec::smallvec![n],
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// [`FusedKind::WeightedDouble`]: `w * (d + d)` (either order) of a vector
+/// `w` and a difference `d` of vectors, `d + d` read only there; its
+/// negation; then an addition of another vector to such a value read only
+/// there. `d` goes too when `d + d` is its only reader.
+fn weighted_double(b: &BoxExpr, i: usize) -> Option<Match> {
+    match b.nodes[i].op {
+        SpecOp::Binary(BinOp::Mul, x, y) if x != y => [(Side::Left, x, y), (Side::Right, y, x)]
+            .into_iter()
+            .find_map(|(side, w, dd)| {
+                let SpecOp::Binary(BinOp::Add, d, e) = b.nodes[dd].op else {
+                    return None;
+                };
+                let (ta, tb) = difference(b, d)?;
+                if d != e || !b.is_vector(w) || !b.read_only_there(dd, 1) {
+                    return None;
+                }
+                let mut absorbed: SmallVec<[usize; 4]> = smallvec::smallvec![dd];
+                if b.read_only_there(d, 2) {
+                    absorbed.push(d);
+                }
+                Some(Match {
+                    op: FusedOp::WeightedDouble {
+                        a: ta,
+                        b: tb,
+                        w: (side, w),
+                        negate: false,
+                        addend: None,
+                    },
+                    absorbed,
+                })
+            }),
+        SpecOp::Neg(v) if b.read_only_there(v, 1) => match b.nodes[v].op {
+            SpecOp::Fused(
+                op @ FusedOp::WeightedDouble {
+                    negate: false,
+                    addend: None,
+                    ..
+                },
+            ) => {
+                let FusedOp::WeightedDouble { a, b: tb, w, .. } = op else {
+                    return None;
+                };
+                Some(Match {
+                    op: FusedOp::WeightedDouble {
+                        a,
+                        b: tb,
+                        w,
+                        negate: true,
+                        addend: None,
+                    },
+                    absorbed: smallvec::smallvec![v],
+                })
+            }
+            _ => None,
+        },
+        SpecOp::Binary(BinOp::Add, x, y) if x != y => [(Side::Left, x, y), (Side::Right, y, x)]
+            .into_iter()
+            .find_map(|(side, v, c)| match b.nodes[v].op {
+                SpecOp::Fused(FusedOp::WeightedDouble {
+                    a,
+                    b: tb,
+                    w,
+                    negate,
+                    addend: None,
+                }) if b.read_only_there(v, 1) && b.is_vector(c) => Some(Match {
+                    op: FusedOp::WeightedDouble {
+                        a,
+                        b: tb,
+                        w,
+                        negate,
                         addend: Some((side, c)),
                     },
                     absorbed: smallvec::smallvec![v],

@@ -7,7 +7,7 @@
 //! have it; no contraction into FMAs happens without fast-math, so every
 //! element still gets the same IEEE operation.
 
-use oxla_ir::Element;
+use oxla_ir::{Element, UnaryFn};
 
 use crate::error::unvalidated;
 use crate::exec::chunks::RowSum;
@@ -274,6 +274,83 @@ fn map_pair<T: Element>(
                 out[k] = c[k].add(g(a1[k], b1[k], a2[k], b2[k]));
             }
         }
+    }
+}
+
+/// `out = sqrt(((a1 - b1)^2 + (a2 - b2)^2) + c)`, or `s / sqrt(...)` with
+/// `recip` (a `FusedOp::DiffNorm`), each step rounded on its own.
+#[inline(always)]
+pub(crate) fn diff_norm<T: Element>(out: &mut [T], taps: [&[T]; 4], c: T, recip: Option<T>) {
+    let norm = |a1: T, b1: T, a2: T, b2: T| {
+        let (d1, d2) = (a1.sub(b1), a2.sub(b2));
+        d1.mul(d1).add(d2.mul(d2)).add(c).unary(UnaryFn::Sqrt)
+    };
+    match recip {
+        None => map_pair(out, taps, None, norm),
+        Some(s) => map_pair(out, taps, None, |a1, b1, a2, b2| {
+            s.div(norm(a1, b1, a2, b2))
+        }),
+    }
+}
+
+/// `out = ±(w * (d + d))` with `d = a - b` (`w` on the given side of the
+/// product), plus `c` on the given side (a `FusedOp::WeightedDouble`).
+#[inline(always)]
+pub(crate) fn weighted_double<T: Element>(
+    out: &mut [T],
+    (a, b): (&[T], &[T]),
+    (side, w): (Side, &[T]),
+    negate: bool,
+    addend: Option<(Side, &[T])>,
+) {
+    macro_rules! with_form {
+        (|$g:ident| $body:expr) => {
+            match (side, negate) {
+                (Side::Left, false) => {
+                    let $g = |x: T, y: T, w: T| {
+                        let d = x.sub(y);
+                        w.mul(d.add(d))
+                    };
+                    $body
+                }
+                (Side::Right, false) => {
+                    let $g = |x: T, y: T, w: T| {
+                        let d = x.sub(y);
+                        d.add(d).mul(w)
+                    };
+                    $body
+                }
+                (Side::Left, true) => {
+                    let $g = |x: T, y: T, w: T| {
+                        let d = x.sub(y);
+                        w.mul(d.add(d)).neg()
+                    };
+                    $body
+                }
+                (Side::Right, true) => {
+                    let $g = |x: T, y: T, w: T| {
+                        let d = x.sub(y);
+                        d.add(d).mul(w).neg()
+                    };
+                    $body
+                }
+            }
+        };
+    }
+    with_form!(|g| match addend {
+        None => map3(out, a, b, w, g),
+        Some((Side::Left, c)) => map4(out, [a, b, w, c], |x, y, w, c| g(x, y, w).add(c)),
+        Some((Side::Right, c)) => map4(out, [a, b, w, c], |x, y, w, c| c.add(g(x, y, w))),
+    })
+}
+
+/// `out[k] = f(a[k], b[k], c[k], d[k])`.
+#[inline(always)]
+fn map4<T: Copy>(out: &mut [T], ops: [&[T]; 4], f: impl Fn(T, T, T, T) -> T) {
+    let n = out.len();
+    let [a, b, c, d] = ops.map(|t| &t[..n]);
+    for k in 0..n {
+        out[k] = f(a[k], b[k], c[k], d[k]);
     }
 }
 
@@ -548,6 +625,7 @@ pub(crate) fn gather<T: Element>(out: &mut [T], buf: &[T], start: usize, stride:
 mod tests {
     use super::*;
     use crate::exec::chunks::ChunkCursor;
+    use oxla_ir::Math;
     use oxla_ir::reduce::{CHUNK, LANES, chunk_sum};
 
     fn bits(v: &[f64]) -> Vec<u64> {
@@ -572,6 +650,67 @@ mod tests {
             7e-310,
         ];
         SPECIALS[(i * 5 + i / 3) % SPECIALS.len()] + (i % 4) as f64
+    }
+
+    /// `DiffNorm` and `WeightedDouble` give, bit for bit, what their
+    /// steps give one `binary`/`neg`/sqrt pass at a time, special values
+    /// included, in every form (reciprocal or not, weight on either side,
+    /// negated or not, addend on either side).
+    #[test]
+    fn magnitudes_and_weighted_doublings_match_their_steps_one_pass_at_a_time() {
+        let n = 67;
+        let ops: Vec<Vec<f64>> = (0..5)
+            .map(|k| (0..n).map(|i| value(i + 13 * k)).collect())
+            .collect();
+        let [a1, b1, a2, b2, w] = [&ops[0], &ops[1], &ops[2], &ops[3], &ops[4]];
+        let pass = |op: BinOp, x: &[f64], y: &[f64]| {
+            let mut out = vec![0.0; n];
+            binary(op, &mut out, Src::Slice(x), Src::Slice(y));
+            out
+        };
+        let (c, s) = (1e-6, 0.5);
+        let d1 = pass(BinOp::Sub, a1, b1);
+        let d2 = pass(BinOp::Sub, a2, b2);
+        let q = pass(
+            BinOp::Add,
+            &pass(BinOp::Mul, &d1, &d1),
+            &pass(BinOp::Mul, &d2, &d2),
+        );
+        let q = pass(BinOp::Add, &q, &[c; 67]);
+        let norm: Vec<f64> = q.iter().map(|&x| x.unary(UnaryFn::Sqrt)).collect();
+        let recip = pass(BinOp::Div, &[s; 67], &norm);
+        for (want, r) in [(&norm, None), (&recip, Some(s))] {
+            let mut got = vec![0.0; n];
+            diff_norm(&mut got, [a1, b1, a2, b2], c, r);
+            assert_eq!(bits(&got), bits(want), "recip {r:?}");
+        }
+        let dd = pass(BinOp::Add, &d1, &d1);
+        for side in [Side::Left, Side::Right] {
+            let product = match side {
+                Side::Left => pass(BinOp::Mul, w, &dd),
+                Side::Right => pass(BinOp::Mul, &dd, w),
+            };
+            for negate in [false, true] {
+                let term = if negate {
+                    let mut out = vec![0.0; n];
+                    neg(&mut out, Src::Slice(&product));
+                    out
+                } else {
+                    product.clone()
+                };
+                let sums = [
+                    (None, term.clone()),
+                    (Some(Side::Left), pass(BinOp::Add, &term, a2)),
+                    (Some(Side::Right), pass(BinOp::Add, a2, &term)),
+                ];
+                for (addend, want) in sums {
+                    let mut got = vec![0.0; n];
+                    let addend = addend.map(|side| (side, &a2[..]));
+                    weighted_double(&mut got, (a1, b1), (side, w), negate, addend);
+                    assert_eq!(bits(&got), bits(&want), "{side:?} {negate} {addend:?}");
+                }
+            }
+        }
     }
 
     #[test]

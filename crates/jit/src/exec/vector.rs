@@ -312,6 +312,43 @@ fn run_fused<T: ArrayElement>(
                 unvalidated("a stencil pair in a type without its loop")
             }
         }
+        FusedOp::DiffNorm { taps, c, recip } => {
+            if const { FusedKind::DiffNorm.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    let taps = [
+                        vector_src::<T>(taps[0], ro, tile),
+                        vector_src::<T>(taps[1], ro, tile),
+                        vector_src::<T>(taps[2], ro, tile),
+                        vector_src::<T>(taps[3], ro, tile),
+                    ];
+                    let recip = match recip {
+                        Some(s) => Some(scalar_reg::<T>(s, ro)),
+                        None => None,
+                    };
+                    loops::diff_norm(out, taps, scalar_reg::<T>(c, ro), recip)
+                })
+            } else {
+                unvalidated("a difference norm in a type without its loop")
+            }
+        }
+        FusedOp::WeightedDouble {
+            a,
+            b,
+            w: (side, w),
+            negate,
+            addend,
+        } => {
+            if const { FusedKind::WeightedDouble.fuses(T::DTYPE) } {
+                with_dst!(T, banks, outs, tile, dst, |out, ro| {
+                    let addend = addend_src::<T>(addend, ro, tile);
+                    let taps = (vector_src::<T>(a, ro, tile), vector_src::<T>(b, ro, tile));
+                    let w = (side, vector_src::<T>(w, ro, tile));
+                    loops::weighted_double(out, taps, w, negate, addend)
+                })
+            } else {
+                unvalidated("a weighted doubling in a type without its loop")
+            }
+        }
         FusedOp::PairSum(p) => {
             if const { FusedKind::PairSum.fuses(T::DTYPE) } {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {

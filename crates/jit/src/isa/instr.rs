@@ -143,6 +143,29 @@ pub(crate) enum FusedOp<V, S> {
         s2: S,
         addend: Option<(Side, V)>,
     },
+    /// `sqrt(((a1 - b1) * (a1 - b1) + (a2 - b2) * (a2 - b2)) + c)` with
+    /// `c` uniform, or `s / sqrt(...)` of it when `recip` is `s`: the
+    /// magnitude of two forward differences (an isotropic total
+    /// variation's `|grad u|`, smoothed by `c`) and the `0.5 / |grad u|`
+    /// of its derivative. The differences are recomputed from their taps,
+    /// which are read in place.
+    DiffNorm {
+        taps: [V; 4],
+        c: S,
+        recip: Option<S>,
+    },
+    /// `±(w * (d + d))` (or `±((d + d) * w)`, `w` on the given side) with
+    /// `d = a - b` and `w` a vector, then `+ c` on the given side: the
+    /// cotangent of a squared difference scaled by a varying weight (total
+    /// variation's gradient, `w = 0.5 / |grad u|`), summed with its
+    /// neighbours' terms.
+    WeightedDouble {
+        a: V,
+        b: V,
+        w: (Side, V),
+        negate: bool,
+        addend: Option<(Side, V)>,
+    },
     /// A weighted sum of tap pairs, summed left to right: `first`'s
     /// `c * w` (or the first pair) then `+ (a ± b) ∘ w` for each pair
     /// (`∘` its `Scale`), then `+ c` on the given side. The interior of a
@@ -191,6 +214,8 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilSquare { .. } => FusedKind::StencilSquare,
             FusedOp::StencilDouble { .. } => FusedKind::StencilDouble,
             FusedOp::StencilPair { .. } => FusedKind::StencilPair,
+            FusedOp::DiffNorm { .. } => FusedKind::DiffNorm,
+            FusedOp::WeightedDouble { .. } => FusedKind::WeightedDouble,
             FusedOp::PairSum(_) => FusedKind::PairSum,
         }
     }
@@ -206,6 +231,17 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilPair { taps, addend, .. } => {
                 taps.into_iter().chain(addend.map(|(_, c)| c)).collect()
             }
+            FusedOp::DiffNorm { taps, .. } => taps.into_iter().collect(),
+            FusedOp::WeightedDouble {
+                a,
+                b,
+                w: (_, w),
+                addend,
+                ..
+            } => [a, b, w]
+                .into_iter()
+                .chain(addend.map(|(_, c)| c))
+                .collect(),
             FusedOp::PairSum(p) => p
                 .center
                 .map(|(c, _)| c)
@@ -225,6 +261,8 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
             FusedOp::StencilDouble { s, s2, .. } | FusedOp::StencilPair { s, s2, .. } => {
                 smallvec::smallvec![s, s2]
             }
+            FusedOp::DiffNorm { c, recip, .. } => std::iter::once(c).chain(recip).collect(),
+            FusedOp::WeightedDouble { .. } => SmallVec::new(),
             FusedOp::PairSum(p) => p
                 .center
                 .map(|(_, w)| w)
@@ -273,6 +311,27 @@ impl<V: Copy, S: Copy> FusedOp<V, S> {
                 b: v(b)?,
                 s: s(s1)?,
                 s2: s(s2)?,
+                addend: match addend {
+                    Some((side, c)) => Some((side, v(c)?)),
+                    None => None,
+                },
+            },
+            FusedOp::DiffNorm { taps, c, recip } => FusedOp::DiffNorm {
+                taps: [v(taps[0])?, v(taps[1])?, v(taps[2])?, v(taps[3])?],
+                c: s(c)?,
+                recip: recip.map(&mut s).transpose()?,
+            },
+            FusedOp::WeightedDouble {
+                a,
+                b,
+                w: (side, w),
+                negate,
+                addend,
+            } => FusedOp::WeightedDouble {
+                a: v(a)?,
+                b: v(b)?,
+                w: (side, v(w)?),
+                negate,
                 addend: match addend {
                     Some((side, c)) => Some((side, v(c)?)),
                     None => None,

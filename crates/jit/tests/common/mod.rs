@@ -425,3 +425,28 @@ pub fn check_outputs(
     }
     Ok(reference)
 }
+
+/// `u[i+1] - u[i]` along `axis`, 0 in the last row (total variation's
+/// forward differences, as `crates/cli/src/tv.rs`).
+pub fn forward_difference(u: &Tensor, axis: usize) -> Result<Tensor, oxla_ir::IrError> {
+    let n = u.shape()[axis];
+    let d = u
+        .slice_axis(axis, 1, n)?
+        .sub(&u.slice_axis(axis, 0, n - 1)?)?;
+    d.pad_axis(&Tensor::scalar(u.dtype(), 0.0), axis, 0, 1)
+}
+
+/// `sum(sqrt(gx^2 + gy^2 + eps))`, or with `eps` added first (a form the
+/// `DiffNorm` pattern does not take, which must stay exact unfused).
+pub fn total_variation(u: &Tensor, eps_first: bool) -> Result<Tensor, oxla_ir::IrError> {
+    let (gy, gx) = (forward_difference(u, 0)?, forward_difference(u, 1)?);
+    let squares = gx.mul(&gx)?.add(&gy.mul(&gy)?)?;
+    let eps = Tensor::scalar(u.dtype(), 1e-6).broadcast_in_dim(u.shape(), &[])?;
+    let q = if eps_first {
+        eps.add(&squares)?
+    } else {
+        squares.add(&eps)?
+    };
+    let axes: Vec<usize> = (0..u.ndim()).collect();
+    q.sqrt()?.reduce_sum(&axes)
+}
