@@ -107,9 +107,7 @@ impl Executable {
             args: self.arg_count,
         }
     }
-}
 
-impl Executable {
     /// The instructions of each fused kernel's middle program (see
     /// [`KernelSummary::middle_instructions`]), one per line: what a
     /// fused pattern is written against when a new one is added.
@@ -122,18 +120,20 @@ impl Executable {
     /// assert!(exe.listing().contains("Binary(Mul"));
     /// ```
     pub fn listing(&self) -> String {
+        use fmt::Write as _;
         let mut text = String::new();
         for (i, step) in self.steps.iter().enumerate() {
             let Step::Fused(k) = step else { continue };
             let Some(p) = k.middle_program() else {
                 continue;
             };
-            text += &format!("kernel {i}, middle program ({:?}):\n", p.direction);
+            // writing into a String cannot fail
+            let _ = writeln!(text, "kernel {i}, middle program ({:?}):", p.direction);
             for instr in &p.scalar {
-                text += &format!("  s {instr:?}\n");
+                let _ = writeln!(text, "  s {instr:?}");
             }
             for instr in &p.vector {
-                text += &format!("  v {instr:?}\n");
+                let _ = writeln!(text, "  v {instr:?}");
             }
         }
         text

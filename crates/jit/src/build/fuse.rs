@@ -449,27 +449,22 @@ fn weighted_double(b: &BoxExpr, i: usize) -> Option<Match> {
                 })
             }),
         SpecOp::Neg(v) if b.read_only_there(v, 1) => match b.nodes[v].op {
-            SpecOp::Fused(
-                op @ FusedOp::WeightedDouble {
-                    negate: false,
+            SpecOp::Fused(FusedOp::WeightedDouble {
+                a,
+                b: tb,
+                w,
+                negate: false,
+                addend: None,
+            }) => Some(Match {
+                op: FusedOp::WeightedDouble {
+                    a,
+                    b: tb,
+                    w,
+                    negate: true,
                     addend: None,
-                    ..
                 },
-            ) => {
-                let FusedOp::WeightedDouble { a, b: tb, w, .. } = op else {
-                    return None;
-                };
-                Some(Match {
-                    op: FusedOp::WeightedDouble {
-                        a,
-                        b: tb,
-                        w,
-                        negate: true,
-                        addend: None,
-                    },
-                    absorbed: smallvec::smallvec![v],
-                })
-            }
+                absorbed: smallvec::smallvec![v],
+            }),
             _ => None,
         },
         SpecOp::Binary(BinOp::Add, x, y) if x != y => [(Side::Left, x, y), (Side::Right, y, x)]

@@ -303,44 +303,35 @@ pub(crate) fn weighted_double<T: Element>(
     negate: bool,
     addend: Option<(Side, &[T])>,
 ) {
-    macro_rules! with_form {
+    // one straight loop per side and sign (`with_sign!` on the triple)
+    macro_rules! with_term {
         (|$g:ident| $body:expr) => {
-            match (side, negate) {
-                (Side::Left, false) => {
-                    let $g = |x: T, y: T, w: T| {
+            match side {
+                Side::Left => with_sign!(
+                    (T, T, T),
+                    negate,
+                    |(x, y, w): (T, T, T)| {
                         let d = x.sub(y);
                         w.mul(d.add(d))
-                    };
-                    $body
-                }
-                (Side::Right, false) => {
-                    let $g = |x: T, y: T, w: T| {
+                    },
+                    |$g| $body
+                ),
+                Side::Right => with_sign!(
+                    (T, T, T),
+                    negate,
+                    |(x, y, w): (T, T, T)| {
                         let d = x.sub(y);
                         d.add(d).mul(w)
-                    };
-                    $body
-                }
-                (Side::Left, true) => {
-                    let $g = |x: T, y: T, w: T| {
-                        let d = x.sub(y);
-                        w.mul(d.add(d)).neg()
-                    };
-                    $body
-                }
-                (Side::Right, true) => {
-                    let $g = |x: T, y: T, w: T| {
-                        let d = x.sub(y);
-                        d.add(d).mul(w).neg()
-                    };
-                    $body
-                }
+                    },
+                    |$g| $body
+                ),
             }
         };
     }
-    with_form!(|g| match addend {
-        None => map3(out, a, b, w, g),
-        Some((Side::Left, c)) => map4(out, [a, b, w, c], |x, y, w, c| g(x, y, w).add(c)),
-        Some((Side::Right, c)) => map4(out, [a, b, w, c], |x, y, w, c| c.add(g(x, y, w))),
+    with_term!(|g| match addend {
+        None => map3(out, a, b, w, |x, y, w| g((x, y, w))),
+        Some((Side::Left, c)) => map4(out, [a, b, w, c], |x, y, w, c| g((x, y, w)).add(c)),
+        Some((Side::Right, c)) => map4(out, [a, b, w, c], |x, y, w, c| c.add(g((x, y, w)))),
     })
 }
 
@@ -676,9 +667,9 @@ mod tests {
             &pass(BinOp::Mul, &d1, &d1),
             &pass(BinOp::Mul, &d2, &d2),
         );
-        let q = pass(BinOp::Add, &q, &[c; 67]);
+        let q = pass(BinOp::Add, &q, &vec![c; n]);
         let norm: Vec<f64> = q.iter().map(|&x| x.unary(UnaryFn::Sqrt)).collect();
-        let recip = pass(BinOp::Div, &[s; 67], &norm);
+        let recip = pass(BinOp::Div, &vec![s; n], &norm);
         for (want, r) in [(&norm, None), (&recip, Some(s))] {
             let mut got = vec![0.0; n];
             diff_norm(&mut got, [a1, b1, a2, b2], c, r);

@@ -64,6 +64,23 @@ pub(crate) fn vector_src<'b, 'a: 'b, T: ArrayElement>(
     vector_operand(s, &T::of(banks).regs, tile)
 }
 
+/// Four vector operands on this tile (a fused instruction's taps), bound
+/// one by one: an array `map` may be left out of line, without the tile
+/// loop's target features.
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn four_taps<'b, 'a: 'b, T: ArrayElement>(
+    taps: [VSrc; 4],
+    banks: &'b Banks,
+    tile: &Tile<'_, 'a>,
+) -> [&'b [T]; 4] {
+    [
+        vector_src::<T>(taps[0], banks, tile),
+        vector_src::<T>(taps[1], banks, tile),
+        vector_src::<T>(taps[2], banks, tile),
+        vector_src::<T>(taps[3], banks, tile),
+    ]
+}
+
 /// A fused instruction's addend on this tile: its side and its values.
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn addend_src<'b, 'a: 'b, T: ArrayElement>(

@@ -21,7 +21,8 @@ use crate::exec::chunks::ChunkCursor;
 use crate::exec::loops;
 use crate::exec::math_loops;
 use crate::exec::operands::{
-    Tile, addend_src, fused_sum, gather, reduce, scalar_reg, src, store, taps, vector_src,
+    Tile, addend_src, four_taps, fused_sum, gather, reduce, scalar_reg, src, store, taps,
+    vector_src,
 };
 use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
@@ -297,12 +298,7 @@ fn run_fused<T: ArrayElement>(
                     let addend = addend_src::<T>(addend, ro, tile);
                     let pair = loops::StencilPairTaps {
                         stencil,
-                        taps: [
-                            vector_src::<T>(taps[0], ro, tile),
-                            vector_src::<T>(taps[1], ro, tile),
-                            vector_src::<T>(taps[2], ro, tile),
-                            vector_src::<T>(taps[3], ro, tile),
-                        ],
+                        taps: four_taps::<T>(taps, ro, tile),
                         s: scalar_reg::<T>(s, ro),
                     };
                     let s2 = scalar_reg::<T>(s2, ro);
@@ -315,12 +311,7 @@ fn run_fused<T: ArrayElement>(
         FusedOp::DiffNorm { taps, c, recip } => {
             if const { FusedKind::DiffNorm.fuses(T::DTYPE) } {
                 with_dst!(T, banks, outs, tile, dst, |out, ro| {
-                    let taps = [
-                        vector_src::<T>(taps[0], ro, tile),
-                        vector_src::<T>(taps[1], ro, tile),
-                        vector_src::<T>(taps[2], ro, tile),
-                        vector_src::<T>(taps[3], ro, tile),
-                    ];
+                    let taps = four_taps::<T>(taps, ro, tile);
                     let recip = match recip {
                         Some(s) => Some(scalar_reg::<T>(s, ro)),
                         None => None,
