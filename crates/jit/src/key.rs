@@ -23,13 +23,26 @@ pub(crate) struct GraphKey {
     outputs: Vec<u32>,
 }
 
-/// A leaf becomes an argument unless it is a 0-d literal (inlined as a constant).
+/// A leaf becomes an argument unless it is a 0-d literal (inlined as a
+/// constant) that a constant holds exactly.
 pub(crate) fn is_argument(t: &Tensor) -> bool {
     match t.op() {
         Op::Parameter { .. } => true,
-        Op::Literal(_) => t.ndim() > 0,
+        Op::Literal(v) => t.ndim() > 0 || !is_exact_constant(v),
         _ => false,
     }
+}
+
+/// True if the 0-d value `v` survives the trip through a complex f64
+/// constant bit for bit. A signaling NaN of a narrower type does not (the
+/// widening conversion quiets it), so such a literal stays a buffer and an
+/// output that is the literal keeps its bits, as the interpreter's does.
+fn is_exact_constant(v: &oxla_ir::ArrayValue) -> bool {
+    use oxla_ir::{ArrayElement, Element};
+    let c = v.to_c128_vec()[0];
+    oxla_ir::with_dtype!(v.dtype(), |T| T::view(v)
+        .and_then(|a| a.iter().next().copied())
+        .is_some_and(|x| T::from_c128(c).bit_pattern() == x.bit_pattern()))
 }
 
 /// The key of `outputs` and the leaves that become arguments, in order.

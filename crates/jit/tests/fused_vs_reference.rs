@@ -927,6 +927,28 @@ fn conversions_do_not_count_as_quieting_signaling_nans() {
     }
 }
 
+/// A 0-d literal became a kernel constant held as a complex f64 pair, and
+/// widening an f16, f32 or complex64 signaling NaN into it quieted it: an
+/// output that was the literal itself came out quiet where the
+/// interpreter's keeps the bits (found by the random graphs, rarely).
+#[test]
+fn zero_d_signaling_nan_literals_keep_their_bits() {
+    use oxla_ir::half::f16;
+    use oxla_ir::num_complex::Complex32;
+    let literals = [
+        Tensor::from_host(ndarray::arr0(f16::from_bits(0x7d01)).into_dyn()).unwrap(),
+        Tensor::from_host(ndarray::arr0(f32::from_bits(0xffa0_0001)).into_dyn()).unwrap(),
+        Tensor::from_host(
+            ndarray::arr0(Complex32::new(f32::from_bits(0xffa0_0001), 0.25)).into_dyn(),
+        )
+        .unwrap(),
+    ];
+    for x in literals {
+        let sum = x.add(&x).unwrap();
+        common::assert_fused_eq_reference(&[sum, x.clone()], &format!("{} sNaN", x.dtype()));
+    }
+}
+
 /// A reduction keeping the innermost axis over an empty iteration space
 /// (a kept axis of length 0) ran no work item, and collecting its sums
 /// failed with "a sequential reduction ran as several items".
