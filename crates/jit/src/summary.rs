@@ -10,6 +10,10 @@ use crate::isa::{Program, VInstr};
 pub struct KernelSummary {
     /// The iteration space (empty for a step run by the interpreter).
     pub iteration_shape: Vec<usize>,
+    /// Elements per row the executor walks: the innermost extent once
+    /// adjacent axes that every view walks as one are merged (all of an
+    /// elementwise kernel's elements; 0 for an interpreted step).
+    pub row_len: usize,
     /// Buffers written (stored outputs and intermediates).
     pub stores: usize,
     /// Reductions computed as epilogues.
@@ -70,7 +74,8 @@ impl Executable {
             .iter()
             .map(|s| match s {
                 Step::Fused(k) => KernelSummary {
-                    iteration_shape: k.it_shape.clone(),
+                    iteration_shape: k.shape.clone(),
+                    row_len: k.it_shape.last().copied().unwrap_or(1),
                     stores: k.stores.len(),
                     reductions: k.reductions.len(),
                     reads: k.reads.iter().map(|&b| (b, b < leaves)).collect(),
@@ -89,6 +94,7 @@ impl Executable {
                 },
                 Step::Interpret { node, inputs, .. } => KernelSummary {
                     iteration_shape: node.shape().to_vec(),
+                    row_len: 0,
                     stores: 1,
                     reductions: 0,
                     reads: inputs.iter().map(|&b| (b, b < leaves)).collect(),

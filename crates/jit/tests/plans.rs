@@ -72,6 +72,45 @@ fn all_axes_gradient_is_one_kernel_reading_f_once() {
     }
 }
 
+/// Axes no stencil cuts and every view walks as one are merged into longer
+/// rows: along axis 0 the whole array is one row (cut into boxes at the
+/// first and last plane), along axis 1 of a 3-d array the rows are planes,
+/// across every axis nothing merges; a reduction keeps its rows (its
+/// chunked sums follow them). The outputs keep their shape and match the interpreter.
+#[test]
+fn uncut_axes_merge_into_longer_rows() {
+    let cases: [(&[usize], Axes, usize); 5] = [
+        (&[10, 20, 30], Axes::Some(vec![0]), 6000),
+        (&[7, 300], Axes::Some(vec![0]), 2100),
+        (&[4, 70, 12], Axes::Some(vec![1]), 840),
+        (&[10, 20, 30], Axes::All, 30),
+        (&[1, 5, 30], Axes::Some(vec![2]), 30),
+    ];
+    for (shape, axes, row_len) in cases {
+        let (f, bindings) = field(shape);
+        let spec = GradientSpec::new(&f, &[], axes.clone(), 1).unwrap();
+        let outs = gradient(&f, &spec).unwrap();
+        let (s, _) = plan(&outs, &f);
+        let why = format!("{shape:?} {axes:?}:\n{s}");
+        assert_eq!(s.kernels.len(), 1, "{why}");
+        assert!(is_kernel_over(&s.kernels[0], shape), "{why}");
+        assert_eq!(s.kernels[0].row_len, row_len, "{why}");
+        check_outputs(&outs, &bindings).unwrap();
+    }
+    // an elementwise kernel is one row
+    let (f, bindings) = field(&[6, 5, 4]);
+    let double = f.add(&f).unwrap();
+    let (s, _) = plan(std::slice::from_ref(&double), &f);
+    assert_eq!(s.kernels[0].row_len, 120, "{s}");
+    check_outputs(&[double], &bindings).unwrap();
+    // a reduction's kernel is not merged
+    let (f, bindings) = field(&[6, 5, 4]);
+    let total = f.mul(&f).unwrap().reduce_sum(&[0, 1, 2]).unwrap();
+    let (s, _) = plan(std::slice::from_ref(&total), &f);
+    assert_eq!(s.kernels[0].row_len, 4, "{s}");
+    check_outputs(&[total], &bindings).unwrap();
+}
+
 #[test]
 fn coordinates_add_one_small_coefficient_kernel() {
     for shape in SHAPES {

@@ -1,6 +1,8 @@
 //! The build passes: a kernel's expression becomes a [`FusedKernel`]
 //! (see [`crate::isa`]), which the executor runs.
 //!
+//! - [`merge`]: merge adjacent iteration axes every view walks as one
+//!   (longer rows);
 //! - [`regions`]: cut the iteration space into boxes at every mask boundary
 //!   and get one program per distinct box;
 //! - [`spec`]: specialize the expression to a box (resolve selects, fold
@@ -12,6 +14,7 @@
 
 pub(crate) mod emit;
 pub(crate) mod fuse;
+pub(crate) mod merge;
 pub(crate) mod regions;
 pub(crate) mod spec;
 

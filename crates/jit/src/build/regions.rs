@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use oxla_ir::{DType, NodeKey, Op, Tensor};
 
 use crate::build::emit::{KernelRegisters, Mode, emit_box, plan_box};
+use crate::build::merge::merge_axes;
 use crate::build::spec::RootUse;
 use crate::error::{JitError, internal};
 use crate::isa::{FusedKernel, ReduceSpec, StoreSpec, TILE_BYTES, TileDirection};
@@ -99,11 +100,13 @@ pub(crate) fn compile_kernel(
     buffers: &HashMap<NodeKey, usize>,
 ) -> Result<FusedKernel, Replan> {
     let Roots {
-        expr,
+        mut expr,
         uses,
         stores,
         reductions,
     } = build_roots(it_shape, roots, buffers)?;
+    let shape = it_shape;
+    let it_shape = &merge_axes(shape, &mut expr, &reductions)[..];
     let cuts = cut_points(it_shape, &expr);
     let segments: Vec<usize> = cuts.iter().map(|c| c.len() - 1).collect();
     let boxes: usize = segments.iter().product();
@@ -200,6 +203,7 @@ pub(crate) fn compile_kernel(
         col_stride,
         line_stride,
         tile_len: row_len.max(column_len).clamp(1, max_tile),
+        shape: shape.to_vec(),
         it_shape: it_shape.to_vec(),
         views: expr.views,
         regs: regs.into_file(),

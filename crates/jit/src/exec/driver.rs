@@ -117,7 +117,7 @@ fn take_outputs(k: &FusedKernel, total: usize) -> Result<Vec<ArrayValue>, JitErr
                 let data = oxla_ir::pool::try_take::<T>(total).ok_or(JitError::OutOfMemory {
                     bytes: (total as u64).saturating_mul(std::mem::size_of::<T>() as u64),
                 })?;
-                ArrayD::from_shape_vec(IxDyn(&k.it_shape), data)
+                ArrayD::from_shape_vec(IxDyn(&k.shape), data)
                     .map(T::wrap)
                     .map_err(|e| internal!("{e}"))
             })

@@ -65,6 +65,10 @@ pub(crate) struct RegisterFile {
 /// and reductions, cut into boxes that each run one program.
 #[derive(Debug)]
 pub(crate) struct FusedKernel {
+    /// The shape of the roots (and of the stores' arrays).
+    pub shape: Vec<usize>,
+    /// The iteration space: `shape` with the axes `build::merge` merged
+    /// (the same elements in the same row-major order).
     pub it_shape: Vec<usize>,
     pub views: Vec<View>,
     pub regs: RegisterFile,

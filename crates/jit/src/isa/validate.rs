@@ -88,8 +88,15 @@ impl FusedKernel {
             }
         }
         let numel: usize = self.it_shape.iter().product();
+        if self.shape.iter().product::<usize>() != numel {
+            return Err(internal!(
+                "iteration space {:?} of roots {:?}",
+                self.it_shape,
+                self.shape
+            ));
+        }
         for s in &self.stores {
-            if buffers.get(s.buffer) != Some(&(self.it_shape.clone(), s.dtype)) {
+            if buffers.get(s.buffer) != Some(&(self.shape.clone(), s.dtype)) {
                 return Err(internal!("store buffer {} differs from its root", s.buffer));
             }
         }
@@ -431,6 +438,13 @@ mod tests {
         let mut exe = squared_stencil();
         kernel(&mut exe).views[0].offset += 3;
         assert!(refusal(&mut exe).contains("reads"));
+    }
+
+    #[test]
+    fn roots_of_another_size_than_the_iteration_space_are_refused() {
+        let mut exe = squared_stencil();
+        kernel(&mut exe).shape = vec![63];
+        assert!(refusal(&mut exe).contains("of roots"));
     }
 
     #[test]
