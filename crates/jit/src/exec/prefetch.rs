@@ -29,7 +29,7 @@ impl Prefetcher {
     pub(crate) fn new(k: &FusedKernel, inputs: &Inputs<'_>) -> Prefetcher {
         let mut views = Vec::new();
         for (v, &stride) in k.col_stride.iter().enumerate() {
-            if stride != 1 {
+            if stride != 1 || !enabled() {
                 continue;
             }
             for d in DType::ALL {
@@ -69,6 +69,13 @@ impl Prefetcher {
             }
         }
     }
+}
+
+/// Whether software prefetch runs: yes, unless `OXLA_PREFETCH=0` (a
+/// measurement knob, to see what it buys on a given machine).
+fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("OXLA_PREFETCH").map_or(true, |v| v != "0"))
 }
 
 /// Ask for the line holding `addr` in the caches (a hint: it never faults,
