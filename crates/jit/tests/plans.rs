@@ -239,7 +239,14 @@ fn value_and_grad_fuses_each_stencil_with_its_square_or_doubling() {
 /// not, is the interpreter's bit for bit, special values included.
 #[test]
 fn total_variation_fuses_its_magnitudes_and_weighted_doublings() {
-    for shape in [&[9, 10][..], &[7, 300], &[50, 60], &[2, 2], &[3, 40]] {
+    for shape in [
+        &[9, 10][..],
+        &[7, 300],
+        &[50, 60],
+        &[2, 2],
+        &[3, 40],
+        &[4, 1300],
+    ] {
         for dtype in [DType::F64, DType::F32] {
             for eps_first in [false, true] {
                 let u = Tensor::parameter(shape, dtype);
@@ -255,6 +262,9 @@ fn total_variation_fuses_its_magnitudes_and_weighted_doublings() {
                 let why = format!("{dtype:?} {shape:?} eps first {eps_first}:\n{s}");
                 if !eps_first && shape.iter().all(|&n| n >= 3) {
                     assert_eq!(s.kernels[0].middle_instructions, 9, "{why}");
+                    // the left neighbour's weight is the own one shifted in
+                    let (exe, _) = oxla_jit::compile(&outs).unwrap();
+                    assert_eq!(exe.listing().matches("ShiftIn").count(), 1, "{why}");
                 }
                 for (seed, specials) in [
                     (1, Specials::NONE),

@@ -8,7 +8,9 @@
 //! - [`spec`]: specialize the expression to a box (resolve selects, fold
 //!   exact identities and constants, classify values);
 //! - [`fuse`]: the fusion table's patterns;
-//! - [`emit`]: register allocation and instructions.
+//! - [`emit`]: register allocation and instructions;
+//! - [`reuse`]: a fused value an earlier register holds one element back
+//!   is shifted in from it.
 //!
 //! [`FusedKernel`]: crate::isa::FusedKernel
 
@@ -16,6 +18,7 @@ pub(crate) mod emit;
 pub(crate) mod fuse;
 pub(crate) mod merge;
 pub(crate) mod regions;
+pub(crate) mod reuse;
 pub(crate) mod spec;
 
 pub(crate) use regions::{KernelRoot, compile_kernel};

@@ -8,6 +8,7 @@ use oxla_ir::{DType, NodeKey, Op, Tensor};
 
 use crate::build::emit::{KernelRegisters, Mode, emit_box, plan_box};
 use crate::build::merge::merge_axes;
+use crate::build::reuse::reuse_shifted;
 use crate::build::spec::RootUse;
 use crate::error::{JitError, internal};
 use crate::isa::{FusedKernel, ReduceSpec, StoreSpec, TILE_BYTES, TileDirection};
@@ -168,10 +169,17 @@ pub(crate) fn compile_kernel(
         }
     }
     // every constant is registered now: programs number their temporaries after them
-    let programs = plans
+    let mut programs = plans
         .into_iter()
         .map(|plan| emit_box(&expr, plan, &mut regs))
         .collect::<Result<Vec<_>, _>>()?;
+    for p in &mut programs {
+        let axis = match p.direction {
+            TileDirection::Row => row_mode.vector_axis,
+            TileDirection::Column => column_mode.vector_axis,
+        };
+        reuse_shifted(p, &expr.views, axis);
+    }
     let sequential = reductions.iter().any(|r| !r.innermost_reduced(it_ndim));
     let mut reads: Vec<usize> = expr.views.iter().map(|v| v.buffer).collect();
     reads.sort_unstable();

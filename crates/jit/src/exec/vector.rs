@@ -216,6 +216,9 @@ fn run_typed<T: ArrayElement>(
                 }
             },
             VInstr::Fused { dst, op, .. } => run_fused::<T>(dst, op, banks, outs, tile),
+            VInstr::ShiftIn { dst, src, head, .. } => {
+                shift_in::<T>(dst, src, head, banks, outs, tile)
+            }
             VInstr::FusedSum { red, op, .. } => {
                 fused_sum::<T>(red as usize, op, banks, cursors, tile)
             }
@@ -226,6 +229,26 @@ fn run_typed<T: ArrayElement>(
             VInstr::Reduce { red, a, .. } => reduce::<T>(red as usize, a, banks, cursors, tile),
         }
     }
+}
+
+/// `VInstr::ShiftIn`: the head for the first element (the fused
+/// instruction over a one-element tile), then `src` one element on.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn shift_in<T: ArrayElement>(
+    dst: u16,
+    src: u16,
+    head: FusedOp<VSrc, u16>,
+    banks: &mut Banks,
+    outs: &mut OutSlices<'_>,
+    tile: &Tile<'_, '_>,
+) {
+    let first = Tile { len: 1, ..*tile };
+    run_fused::<T>(VDst::Reg(dst), head, banks, outs, &first);
+    let regs = &mut <T as ArrayElement>::of_mut(banks).regs.vectors;
+    // validation: `src != dst`, both registers of this dtype
+    let mut out = std::mem::take(&mut regs[dst as usize]);
+    out[1..tile.len].copy_from_slice(&regs[src as usize][..tile.len - 1]);
+    regs[dst as usize] = out;
 }
 
 /// One fused instruction: one arm per row of the fusion table; a pattern

@@ -515,6 +515,19 @@ pub(crate) enum VInstr {
         red: u16,
         op: FusedOp<VSrc, u16>,
     },
+    /// Register `dst` holds `src` one element later along the tile, its
+    /// first element computed by `head`: `dst[0] = head[0]`, `dst[k] =
+    /// src[k - 1]`. Emitted (`build::reuse`) for a fused value that is an
+    /// earlier register's value at the previous element along the tile
+    /// (total variation's weight at the left neighbour), so that value is
+    /// copied rather than computed again; `head` is that value's own
+    /// instruction, run for the first element only.
+    ShiftIn {
+        dtype: DType,
+        dst: u16,
+        src: u16,
+        head: FusedOp<VSrc, u16>,
+    },
     Store {
         dtype: DType,
         out: u16,
@@ -535,6 +548,7 @@ impl VInstr {
             | VInstr::Elementwise { dtype, .. }
             | VInstr::Fused { dtype, .. }
             | VInstr::FusedSum { dtype, .. }
+            | VInstr::ShiftIn { dtype, .. }
             | VInstr::Store { dtype, .. }
             | VInstr::Reduce { dtype, .. } => dtype,
         }
@@ -552,6 +566,7 @@ impl VInstr {
                 ..
             } | VInstr::Fused { .. }
                 | VInstr::FusedSum { .. }
+                | VInstr::ShiftIn { .. }
         )
     }
 }

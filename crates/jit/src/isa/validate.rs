@@ -170,7 +170,9 @@ fn views_read(p: &Program) -> Vec<u32> {
             VInstr::Gather { view, .. } => views.push(*view),
             VInstr::Store { a, .. } | VInstr::Reduce { a, .. } => input(a),
             VInstr::Elementwise { op, .. } => op.operands().iter().for_each(input),
-            VInstr::Fused { op, .. } | VInstr::FusedSum { op, .. } => {
+            VInstr::Fused { op, .. }
+            | VInstr::FusedSum { op, .. }
+            | VInstr::ShiftIn { head: op, .. } => {
                 op.vectors().iter().for_each(input);
             }
         }
@@ -251,6 +253,19 @@ impl Check<'_> {
             VInstr::Fused { dtype, dst, op } => {
                 self.fused(dtype, &op)?;
                 self.dst(dst, dtype, &op.vectors())
+            }
+            VInstr::ShiftIn {
+                dtype,
+                dst,
+                src,
+                head,
+            } => {
+                self.fused(dtype, &head)?;
+                self.dst(VDst::Reg(dst), dtype, &head.vectors())?;
+                if src == dst {
+                    return Err(format!("register {src} shifted into itself"));
+                }
+                self.vector(src, dtype)
             }
             VInstr::FusedSum { dtype, red, op } => {
                 self.fused(dtype, &op)?;
@@ -438,6 +453,32 @@ mod tests {
         let mut exe = squared_stencil();
         kernel(&mut exe).views[0].offset += 3;
         assert!(refusal(&mut exe).contains("reads"));
+    }
+
+    #[test]
+    fn a_register_shifted_into_itself_is_refused() {
+        let mut exe = squared_stencil();
+        let types = exe.buffer_types.clone();
+        let k = kernel(&mut exe);
+        k.regs.vectors[DType::F64] = 2;
+        let VInstr::Fused { op: head, .. } = *first_fused(k) else {
+            unreachable!("first_fused finds a fused instruction")
+        };
+        let shift = |src| VInstr::ShiftIn {
+            dtype: DType::F64,
+            dst: 0,
+            src,
+            head,
+        };
+        let at = k.programs[0]
+            .vector
+            .iter()
+            .position(|i| matches!(i, VInstr::Fused { .. }))
+            .unwrap();
+        k.programs[0].vector.insert(at, shift(1));
+        assert_eq!(k.validate(&types), Ok(()));
+        k.programs[0].vector[at] = shift(0);
+        assert!(refusal(&mut exe).contains("shifted into itself"));
     }
 
     #[test]
