@@ -43,21 +43,8 @@ pub(crate) fn reuse_shifted(program: &mut Program, views: &[View], axis: Option<
         return;
     };
     // one rewrite at a time: each removes a DiffNorm, so this ends
-    while let Some((at, after, src)) = next_rewrite(&program.vector, views, axis) {
-        let VInstr::Fused {
-            dtype,
-            dst: VDst::Reg(dst),
-            op: head,
-        } = program.vector.remove(at)
-        else {
-            return;
-        };
-        let shift = VInstr::ShiftIn {
-            dtype,
-            dst,
-            src,
-            head,
-        };
+    while let Some((at, after, shift)) = next_rewrite(&program.vector, views, axis) {
+        program.vector.remove(at);
         program.vector.insert(after, shift);
     }
 }
@@ -65,34 +52,42 @@ pub(crate) fn reuse_shifted(program: &mut Program, views: &[View], axis: Option<
 /// The next weight to shift in: its index, where its `ShiftIn` goes
 /// (the same place, or right after the later instruction that divides the
 /// norm it needs, when nothing in between touches its register) and the
-/// register to shift.
-fn next_rewrite(vector: &[VInstr], views: &[View], axis: usize) -> Option<(usize, usize, u16)> {
+/// `ShiftIn` itself.
+fn next_rewrite(vector: &[VInstr], views: &[View], axis: usize) -> Option<(usize, usize, VInstr)> {
     let mut held = Registers::new();
     for (i, instr) in vector.iter().enumerate() {
         if let VInstr::Fused {
             dtype,
             dst: VDst::Reg(d),
             op:
-                FusedOp::DiffNorm {
+                head @ FusedOp::DiffNorm {
                     taps,
                     c,
                     recip: Some(s),
                 },
         } = *instr
         {
-            let wanted = |h: &Held| match *h {
+            let shift = |src| VInstr::ShiftIn {
+                dtype,
+                dst: d,
+                src,
+                head,
+            };
+            let wanted = |key: (DType, u16), h: Held| match h {
                 Held::Weight {
                     taps: back,
                     c: c0,
                     s: s0,
-                } => (c0, s0) == (c, s) && one_back(&taps, &back, views, axis),
+                } => {
+                    key.0 == dtype
+                        && key.1 != d
+                        && (c0, s0) == (c, s)
+                        && one_back(&taps, &back, views, axis)
+                }
                 Held::Norm { .. } => false,
             };
-            let now = held
-                .iter()
-                .find(|&&((t, r), h)| t == dtype && r != d && wanted(&h));
-            if let Some(&((_, src), _)) = now {
-                return Some((i, i, src));
+            if let Some(&((_, src), _)) = held.iter().find(|&&(key, h)| wanted(key, h)) {
+                return Some((i, i, shift(src)));
             }
             // or divided from a norm later: look ahead while nothing reads
             // or writes `d`, so the DiffNorm can move down
@@ -102,11 +97,9 @@ fn next_rewrite(vector: &[VInstr], views: &[View], axis: usize) -> Option<(usize
                     break;
                 }
                 written(&mut ahead, later);
-                match ahead.iter().find(|&&((t, _), h)| t == dtype && wanted(&h)) {
-                    Some(&((_, src), _)) if writes(later) == Some((dtype, src)) => {
-                        return Some((i, j, src));
-                    }
-                    _ => {}
+                let made = writes(later).and_then(|key| ahead.iter().find(|(k, _)| *k == key));
+                if let Some(&(key, _)) = made.filter(|&&(key, h)| wanted(key, h)) {
+                    return Some((i, j, shift(key.1)));
                 }
             }
         }
@@ -136,26 +129,7 @@ fn writes(instr: &VInstr) -> Option<(DType, u16)> {
 
 /// `instr` reads or writes register `r` of `dtype`.
 fn touches(instr: &VInstr, dtype: DType, r: u16) -> bool {
-    let reg = VSrc::Reg(r);
-    let reads = match *instr {
-        VInstr::Elementwise { dtype: t, op, .. } => {
-            op.operand_dtype(t) == dtype && op.operands().contains(&reg)
-        }
-        VInstr::Fused { dtype: t, op, .. } | VInstr::FusedSum { dtype: t, op, .. } => {
-            t == dtype && op.vectors().contains(&reg)
-        }
-        VInstr::ShiftIn {
-            dtype: t,
-            src,
-            head,
-            ..
-        } => t == dtype && (src == r || head.vectors().contains(&reg)),
-        VInstr::Store { dtype: t, a, .. } | VInstr::Reduce { dtype: t, a, .. } => {
-            t == dtype && a == reg
-        }
-        VInstr::Gather { .. } => false,
-    };
-    reads || writes(instr) == Some((dtype, r))
+    instr.sources().contains(&(dtype, VSrc::Reg(r))) || writes(instr) == Some((dtype, r))
 }
 
 /// Update `held` past `instr`.

@@ -28,8 +28,9 @@ impl Prefetcher {
     /// The contiguous views of `k`, bound to `inputs`.
     pub(crate) fn new(k: &FusedKernel, inputs: &Inputs<'_>) -> Prefetcher {
         let mut views = Vec::new();
+        let on = enabled();
         for (v, &stride) in k.col_stride.iter().enumerate() {
-            if stride != 1 || !enabled() {
+            if stride != 1 || !on {
                 continue;
             }
             for d in DType::ALL {

@@ -554,6 +554,27 @@ impl VInstr {
         }
     }
 
+    /// The vector operands it reads, each with the dtype it is read in (a
+    /// conversion reads its source's); a gather's view is not a [`VSrc`].
+    pub fn sources(&self) -> SmallVec<[(DType, VSrc); 16]> {
+        let of = |dtype: DType, srcs: &[VSrc]| srcs.iter().map(|&a| (dtype, a)).collect();
+        match *self {
+            VInstr::Gather { .. } => SmallVec::new(),
+            VInstr::Elementwise { dtype, op, .. } => of(op.operand_dtype(dtype), &op.operands()),
+            VInstr::Fused { dtype, op, .. } | VInstr::FusedSum { dtype, op, .. } => {
+                of(dtype, &op.vectors())
+            }
+            VInstr::ShiftIn {
+                dtype, src, head, ..
+            } => {
+                let mut srcs = head.vectors();
+                srcs.push(VSrc::Reg(src));
+                of(dtype, &srcs)
+            }
+            VInstr::Store { dtype, a, .. } | VInstr::Reduce { dtype, a, .. } => of(dtype, &[a]),
+        }
+    }
+
     /// True for arithmetic (what decides a program's [`Program::arith_dtype`]).
     pub fn is_arithmetic(&self) -> bool {
         matches!(

@@ -161,21 +161,13 @@ fn views_read(p: &Program) -> Vec<u32> {
         })
         .collect();
     for instr in &p.vector {
-        let mut input = |s: &VSrc| {
-            if let VSrc::Input(v) = s {
-                views.push(*v);
-            }
-        };
-        match instr {
-            VInstr::Gather { view, .. } => views.push(*view),
-            VInstr::Store { a, .. } | VInstr::Reduce { a, .. } => input(a),
-            VInstr::Elementwise { op, .. } => op.operands().iter().for_each(input),
-            VInstr::Fused { op, .. }
-            | VInstr::FusedSum { op, .. }
-            | VInstr::ShiftIn { head: op, .. } => {
-                op.vectors().iter().for_each(input);
-            }
+        if let VInstr::Gather { view, .. } = instr {
+            views.push(*view);
         }
+        views.extend(instr.sources().iter().filter_map(|&(_, s)| match s {
+            VSrc::Input(v) => Some(v),
+            _ => None,
+        }));
     }
     views.sort_unstable();
     views.dedup();
