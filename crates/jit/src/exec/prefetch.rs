@@ -10,11 +10,11 @@
 //! Which cache level the lines are asked into is a [`Hint`], chosen once
 //! per process (`OXLA_PREFETCH`, a measurement knob). It is L2: asked
 //! into L1, 64 lines a tile occupy the core's line fill buffers, and the
-//! tile's own loads wait behind them (perf put two thirds of the
-//! executor's row loop on the instruction after a `prefetcht0`); asked
-//! into L2, they are tracked further out and the loads that follow go
-//! ahead. Both an Intel and an AMD host ran faster with it
-//! (docs/PERFORMANCE.md, *Prefetch into L2*).
+//! tile's own loads wait behind them (on an Intel host perf put two
+//! thirds of the executor's row loop on the instruction after a
+//! `prefetcht0`); asked into L2, they are tracked further out and the
+//! loads that follow go ahead. An Intel and an AMD host both ran faster
+//! with it (docs/PERFORMANCE.md, *Prefetch into L2*).
 
 use oxla_ir::{ArrayElement, DType, with_dtype};
 
