@@ -161,16 +161,20 @@ def ratio(a, b):
 
 def table(rows):
     """Markdown table. "floor" is `oxla bench`'s honest floor: the case's traffic (read once + written
-    once) moved by a copy on as many threads as the op used; for a first-call case it is the warm call."""
-    head = ("case", "oxla", "floor", "oxla/floor", "GB/s", "1-thread copy", "numpy", "jax.jit",
-            "numpy/oxla", "jax/oxla")
+    once) moved by a copy on as many threads as the op used, the faster of memcpy and a non-temporal
+    copy (both shown); for a first-call case it is the warm call."""
+    head = ("case", "oxla", "floor", "oxla/floor", "GB/s", "memcpy / non-temporal", "1-thread copy",
+            "numpy", "jax.jit", "numpy/oxla", "jax/oxla")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, ox, np_s, jax_s in rows:
         gbps = ox.get("gbps")
         lines.append("| " + " | ".join([
             f"`{name}`", fmt(ox["median_s"]), fmt(ox["floor_s"] if ox["floor_s"] is not None else ox.get("warm_s")),
             "-" if ox["ratio_to_floor"] is None else f"{ox['ratio_to_floor']:.2f}",
-            "-" if gbps is None else f"{gbps:.1f}", fmt(ox.get("floor_1thread_s")),
+            "-" if gbps is None else f"{gbps:.1f}",
+            "-" if ox.get("floor_memcpy_s") is None
+            else f"{fmt(ox['floor_memcpy_s'])} / {fmt(ox['floor_streaming_s'])}",
+            fmt(ox.get("floor_1thread_s")),
             fmt(np_s), fmt(jax_s), ratio(np_s, ox["median_s"]), ratio(jax_s, ox["median_s"]),
         ]) + " |")
     return "\n".join(lines)

@@ -2,8 +2,9 @@
 //! a 4th-order-accurate second derivative along each axis of a 4096 x 4096
 //! float64 array, both outputs in one jit call (one fused pass over `f`),
 //! against the honest floor: the time to move the same bytes (`f` read once,
-//! both outputs written once) with a plain copy on as many threads as the op
-//! uses, each copying one contiguous part, buffers touched beforehand.
+//! both outputs written once) with a copy on as many threads as the op
+//! uses, each copying one contiguous part, buffers touched beforehand; the
+//! faster of `memcpy` and a non-temporal copy ([`oxla::copy_streaming`]).
 //!
 //! ```sh
 //! cargo run --release --example fd_speed                      # the case, a table line
@@ -84,12 +85,21 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// One copy of `src` into `dst` on `threads` threads, one contiguous part each.
-fn copy(src: &[u8], dst: &mut [u8], threads: usize) {
+/// One copy of `src` into `dst` on `threads` threads, one contiguous part
+/// each, by `memcpy` or (`streaming`) by [`oxla::copy_streaming`]; the
+/// floor is the faster (see `oxla bench`'s floor: on a VM that reports a
+/// huge L3, glibc's `memcpy` of 100 MB reads every line it writes).
+fn copy(src: &[u8], dst: &mut [u8], threads: usize, streaming: bool) {
     let part = src.len().div_ceil(threads);
     std::thread::scope(|s| {
         for (d, c) in dst.chunks_mut(part).zip(src.chunks(part)) {
-            s.spawn(move || d.copy_from_slice(std::hint::black_box(c)));
+            s.spawn(move || {
+                if streaming {
+                    oxla::copy_streaming(d, std::hint::black_box(c));
+                } else {
+                    d.copy_from_slice(std::hint::black_box(c));
+                }
+            });
         }
     });
     std::hint::black_box(dst);
@@ -217,17 +227,25 @@ fn main() -> Result<(), Error> {
     let mut dst = vec![2u8; traffic / 2]; // touched: written before the first copy
     // warm-up: compile, fill the buffer pool, fault the copy buffers in
     run()?;
-    copy(&src, &mut dst, threads);
-    let (mut op, mut floor) = (Vec::new(), Vec::new());
+    copy(&src, &mut dst, threads, false);
+    let (mut op, mut memcpy, mut streaming) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..o.runs {
         let t = Instant::now();
         run()?;
         op.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        copy(&src, &mut dst, threads);
-        floor.push(t.elapsed().as_secs_f64());
+        for (times, streamed) in [(&mut memcpy, false), (&mut streaming, true)] {
+            let t = Instant::now();
+            copy(&src, &mut dst, threads, streamed);
+            times.push(t.elapsed().as_secs_f64());
+        }
     }
-    let (op_s, floor_s) = (median(op.clone()), median(floor.clone()));
+    let (memcpy_s, streaming_s) = (median(memcpy.clone()), median(streaming.clone()));
+    let (floor, floor_s) = if streaming_s < memcpy_s {
+        (streaming, streaming_s)
+    } else {
+        (memcpy, memcpy_s)
+    };
+    let op_s = median(op.clone());
     if o.json {
         let list = |v: &[f64]| {
             v.iter()
@@ -236,7 +254,7 @@ fn main() -> Result<(), Error> {
                 .join(",")
         };
         println!(
-            "{{\"case\":\"{}-f64-{}\",\"shape\":{:?},\"threads\":{threads},\"traffic_bytes\":{traffic},\"median_s\":{op_s:.6e},\"floor_s\":{floor_s:.6e},\"ratio_to_floor\":{:.4},\"runs\":{},\"op_s\":[{}],\"floor_runs_s\":[{}]}}",
+            "{{\"case\":\"{}-f64-{}\",\"shape\":{:?},\"threads\":{threads},\"traffic_bytes\":{traffic},\"median_s\":{op_s:.6e},\"floor_s\":{floor_s:.6e},\"floor_memcpy_s\":{memcpy_s:.6e},\"floor_streaming_s\":{streaming_s:.6e},\"ratio_to_floor\":{:.4},\"runs\":{},\"op_s\":[{}],\"floor_runs_s\":[{}]}}",
             match o.op.as_str() {
                 "gradient" => "gradient-all",
                 "loop" => "plain-loop-d2-acc4-each-axis-interior",
@@ -255,7 +273,7 @@ fn main() -> Result<(), Error> {
         );
     } else {
         println!(
-            "{}, {:?} f64, {threads} threads: {:.2} ms; floor (copy of {} MB on {threads} threads) {:.2} ms; ratio {:.3}; {} runs",
+            "{}, {:?} f64, {threads} threads: {:.2} ms; floor (copy of {} MB on {threads} threads) {:.2} ms (memcpy {:.2}, streaming {:.2}); ratio {:.3}; {} runs",
             match o.op.as_str() {
                 "gradient" => "numpy.gradient over both axes",
                 "loop" => "plain loops, d2/dx0^2 and d2/dx1^2 interior",
@@ -265,6 +283,8 @@ fn main() -> Result<(), Error> {
             op_s * 1e3,
             traffic / 2 / 1_000_000,
             floor_s * 1e3,
+            memcpy_s * 1e3,
+            streaming_s * 1e3,
             op_s / floor_s,
             o.runs
         );

@@ -61,7 +61,8 @@ pub use oxla_ir::{
 };
 pub use oxla_ir::{cached_memory_bytes, half, ndarray, num_complex, pool, release_cached_memory};
 pub use oxla_jit::{
-    ArrayRef, Executable, Jit, JitError, KernelSummary, PlanSummary, compile, jit, threads,
+    ArrayRef, Executable, Jit, JitError, KernelSummary, PlanSummary, compile, copy_streaming, jit,
+    threads,
 };
 pub use oxla_lower::{Axes, AxisWindow, EdgeOrder, GradientError, Spacing};
 

@@ -70,6 +70,7 @@ pub use api::{Jit, compile, eval, eval_with, jit, threads};
 pub use borrowed::ArrayRef;
 pub use error::JitError;
 pub use exec::simd::{Simd, active_simd, detected_simd, force_simd};
+pub use exec::stream::copy_streaming;
 pub use executable::Executable;
 pub use isa::{TILE, TILE_BYTES};
 pub use summary::{KernelSummary, PlanSummary};

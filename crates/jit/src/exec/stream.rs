@@ -34,6 +34,32 @@ pub(crate) fn stream_min_bytes() -> usize {
 /// Bytes per cache line, the unit of a non-temporal store here.
 const LINE: usize = 64;
 
+/// Copy `src` into `dst` as the executor writes a large output: whole
+/// 64-byte lines with non-temporal stores (the rest with ordinary ones),
+/// fenced before returning. Copies the `min(dst.len(), src.len())` leading
+/// elements and returns that count.
+///
+/// This is the honest floor's copy (`oxla bench`, `examples/fd_speed`):
+/// `memcpy` is not always one, because glibc switches to non-temporal
+/// stores only above a threshold derived from the L3 size it detects, and
+/// a VM may report an L3 ten times the real one. Below the threshold each
+/// written line is read first, so such a copy moves its destination's
+/// bytes twice.
+///
+/// ```
+/// let src: Vec<f64> = (0..1000).map(f64::from).collect();
+/// let mut dst = vec![0.0; 1000];
+/// assert_eq!(oxla_jit::copy_streaming(&mut dst[3..], &src[3..]), 997);
+/// assert_eq!(dst[3..], src[3..]);
+/// assert_eq!(dst[..3], [0.0; 3]);
+/// ```
+pub fn copy_streaming<T: bytemuck::Pod>(dst: &mut [T], src: &[T]) -> usize {
+    let n = dst.len().min(src.len());
+    copy(&mut dst[..n], &src[..n]);
+    fence();
+    n
+}
+
 /// `dst.copy_from_slice(src)`, with the whole 64-byte lines of `dst` written
 /// by non-temporal stores (the head and tail around them by ordinary ones).
 /// Callers end their work with [`fence`] before other threads read `dst`.
@@ -164,5 +190,16 @@ mod tests {
             }
         }
         crate::exec::simd::force_simd(None);
+    }
+
+    /// The public copy takes the common length, whichever side is shorter.
+    #[test]
+    fn copy_streaming_copies_the_common_prefix() {
+        let src = [1.0f32, 2.0, 3.0];
+        let mut dst = [0.0f32; 5];
+        assert_eq!(copy_streaming(&mut dst, &src), 3);
+        assert_eq!(dst, [1.0, 2.0, 3.0, 0.0, 0.0]);
+        assert_eq!(copy_streaming(&mut dst[..2], &[9.0; 4]), 2);
+        assert_eq!(dst, [9.0, 9.0, 3.0, 0.0, 0.0]);
     }
 }
