@@ -17,9 +17,13 @@
 //! traffic (the bytes the op must read once plus those it must write once)
 //! through memory with a copy on as many threads as the op runs on, each
 //! thread copying one contiguous part of `traffic / 2` bytes between
-//! buffers touched beforehand, measured in the same run. `ratio_to_floor`
-//! compares the op with that; the one-thread copy of the same traffic is
-//! reported beside it, and both as GB/s.
+//! buffers touched beforehand, measured in the same run. The copy is timed
+//! two ways, `memcpy` and non-temporal stores ([`oxla::copy_streaming`]),
+//! and the floor is the faster: `memcpy` alone is not a floor where glibc
+//! misjudges the L3 and reads every line it writes (`Copier::Memcpy`).
+//! `ratio_to_floor` compares the op with that; the one-thread copy of the
+//! same traffic is reported beside it, and both as GB/s; `--json` also
+//! gives each copy's time (`floor_memcpy_s`, `floor_streaming_s`).
 
 use std::io::Write;
 use std::time::{Duration, Instant};

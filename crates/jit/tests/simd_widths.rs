@@ -107,6 +107,58 @@ fn streamed_outputs_give_the_interpreters_bits() {
     force_simd(None);
 }
 
+/// Streamed outputs of every kind of computing instruction, not only
+/// `gradient`'s: finite differences (pair sums, two outputs), total
+/// variation's gradient (its fused rows, with a reduction in the same
+/// kernel) and f32 rows of 2099 elements (tiles ending at every offset):
+/// the same bits at every width.
+#[test]
+fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
+    let mut rng = Rng::new(13);
+    let specials = Specials {
+        rate: 0.01,
+        signaling: false,
+    };
+    let f64_field = random_literal(&mut rng, &[1000, 2099], DType::F64, specials);
+    let f32_field = random_literal(&mut rng, &[2000, 2099], DType::F32, specials);
+    let fd = oxla_lower::fd::derivatives(
+        &f64_field,
+        &[
+            oxla_lower::fd::Derivative::new(0, 2)
+                .accuracy(4)
+                .spacing(0.3),
+            oxla_lower::fd::Derivative::new(1, 2)
+                .accuracy(4)
+                .spacing(0.3),
+        ],
+    )
+    .unwrap();
+    let (v, tv_grad) = oxla_autodiff::value_and_grad(
+        |xs: &[Tensor]| -> Result<Vec<Tensor>, oxla_autodiff::AutodiffError> {
+            Ok(vec![total_variation(&xs[0], false)?])
+        },
+        std::slice::from_ref(&f32_field),
+    )
+    .unwrap();
+    let cases = [
+        ("fd f64", fd),
+        (
+            "gradient f32",
+            gradient(&f32_field, &[Spacing::Scalar(0.7)], 1),
+        ),
+        ("tv f32", vec![v, tv_grad[0].clone()]),
+    ];
+    for simd in Simd::ALL {
+        if !force_simd(Some(simd)) {
+            continue;
+        }
+        for (name, outputs) in &cases {
+            assert_fused_eq_reference(outputs, &format!("{simd:?}: {name}"));
+        }
+    }
+    force_simd(None);
+}
+
 #[test]
 fn every_width_gives_the_interpreters_bits() {
     let mut rng = Rng::new(7);
