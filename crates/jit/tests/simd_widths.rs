@@ -108,7 +108,8 @@ fn streamed_outputs_give_the_interpreters_bits() {
 }
 
 /// Streamed outputs of every kind of computing instruction, not only
-/// `gradient`'s: finite differences (pair sums, two outputs), total
+/// `gradient`'s: finite differences (pair sums, two outputs, f64 and f32,
+/// with and without a center), total
 /// variation's gradient (its fused rows, with a reduction in the same
 /// kernel) and f32 rows of 2099 elements (tiles ending at every offset):
 /// the same bits at every width.
@@ -121,18 +122,22 @@ fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
     };
     let f64_field = random_literal(&mut rng, &[1000, 2099], DType::F64, specials);
     let f32_field = random_literal(&mut rng, &[2000, 2099], DType::F32, specials);
-    let fd = oxla_lower::fd::derivatives(
-        &f64_field,
-        &[
-            oxla_lower::fd::Derivative::new(0, 2)
-                .accuracy(4)
-                .spacing(0.3),
-            oxla_lower::fd::Derivative::new(1, 2)
-                .accuracy(4)
-                .spacing(0.3),
-        ],
-    )
-    .unwrap();
+    // second derivatives (pair sums with a center) and first derivatives
+    // of accuracy 6 (no center, three pairs)
+    let fd = |f: &Tensor, order: i64, accuracy: i64| {
+        oxla_lower::fd::derivatives(
+            f,
+            &[
+                oxla_lower::fd::Derivative::new(0, order)
+                    .accuracy(accuracy)
+                    .spacing(0.3),
+                oxla_lower::fd::Derivative::new(1, order)
+                    .accuracy(accuracy)
+                    .spacing(0.3),
+            ],
+        )
+        .unwrap()
+    };
     let (v, tv_grad) = oxla_autodiff::value_and_grad(
         |xs: &[Tensor]| -> Result<Vec<Tensor>, oxla_autodiff::AutodiffError> {
             Ok(vec![total_variation(&xs[0], false)?])
@@ -141,7 +146,9 @@ fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
     )
     .unwrap();
     let cases = [
-        ("fd f64", fd),
+        ("fd d2 acc4 f64", fd(&f64_field, 2, 4)),
+        ("fd d1 acc6 f64", fd(&f64_field, 1, 6)),
+        ("fd d2 acc4 f32", fd(&f32_field, 2, 4)),
         (
             "gradient f32",
             gradient(&f32_field, &[Spacing::Scalar(0.7)], 1),
