@@ -224,24 +224,20 @@ mod x86 {
                 let next = if c + len < c1 { c + len } else { N + c0 };
                 let lead = row.wrapping_add(2 * N + next);
                 unsafe {
-                    match s {
-                        Structure::Tile => {
-                            burst(lead, TILE);
+                    if s == Structure::Spread {
+                        along_row(oa.add(c), row.add(c), len, true);
+                        across_rows(ob.add(c), row.add(c), len, true, Some(lead));
+                    } else {
+                        burst(lead, TILE);
+                        if s == Structure::Tile {
                             along_row(sp, row.add(c), len, false);
                             stream_copy(oa.add(c), sp, len);
                             across_rows(sp, row.add(c), len, false, None);
                             stream_copy(ob.add(c), sp, len);
-                        }
-                        Structure::Direct => {
-                            burst(lead, TILE);
+                        } else {
                             along_row(oa.add(c), row.add(c), len, true);
                             across_rows(ob.add(c), row.add(c), len, true, None);
                         }
-                        Structure::Spread => {
-                            along_row(oa.add(c), row.add(c), len, true);
-                            across_rows(ob.add(c), row.add(c), len, true, Some(lead));
-                        }
-                        Structure::Fused => {}
                     }
                 }
                 c += len;

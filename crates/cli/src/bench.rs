@@ -180,22 +180,27 @@ pub struct Measurement {
     pub case: Case,
     pub threads: usize,
     pub median_s: f64,
-    /// The honest floor: the case's traffic moved by a copy on `threads` threads.
-    pub floor_s: Option<f64>,
-    /// The same traffic moved by a copy on one thread.
-    pub floor_1thread_s: Option<f64>,
-    /// The floor's two copies on `threads` threads, `memcpy` then
-    /// non-temporal (`floor_s` is the faster).
+    /// The floor's two copies of the case's traffic on `threads` threads,
+    /// `memcpy` then non-temporal (the floor is the faster, [`Measurement::floor_s`]).
     pub floor_copies_s: Option<[f64; 2]>,
+    /// The same traffic moved by a copy on one thread (the faster of the two).
+    pub floor_1thread_s: Option<f64>,
     /// For a first-call case: the median of the warm calls that followed.
     pub warm_s: Option<f64>,
     pub runs: usize,
 }
 
 impl Measurement {
+    /// The honest floor: the case's traffic moved by the faster copy on
+    /// `threads` threads.
+    pub fn floor_s(&self) -> Option<f64> {
+        self.floor_copies_s
+            .map(|[memcpy, streaming]| memcpy.min(streaming))
+    }
+
     /// Time over the floor (for a first-call case: over a warm call).
     fn ratio(&self) -> Option<f64> {
-        self.floor_s
+        self.floor_s()
             .or(self.warm_s)
             .filter(|&f| f > 0.0)
             .map(|f| self.median_s / f)
@@ -225,7 +230,7 @@ impl Measurement {
                 .join(","),
             self.threads,
             self.median_s,
-            num(self.floor_s),
+            num(self.floor_s()),
             num(self.ratio()),
             num(self.floor_1thread_s),
             num(self.floor_copies_s.map(|c| c[0])),
@@ -233,7 +238,7 @@ impl Measurement {
             num(self.warm_s),
             self.case.floor_bytes(),
             num(self.gbps(Some(self.median_s))),
-            num(self.gbps(self.floor_s)),
+            num(self.gbps(self.floor_s())),
             self.runs
         )
     }
@@ -281,10 +286,10 @@ pub fn run(
                 "{:<40} {:>11} {:>11} {:>6} {:>8} {:>8} {:>13}  {}",
                 case.name,
                 ms(m.median_s),
-                m.floor_s.or(m.warm_s).map_or("-".into(), ms),
+                m.floor_s().or(m.warm_s).map_or("-".into(), ms),
                 m.ratio().map_or("-".into(), |r| format!("{r:.2}")),
                 gb(m.gbps(Some(m.median_s))),
-                gb(m.gbps(m.floor_s)),
+                gb(m.gbps(m.floor_s())),
                 m.floor_1thread_s.map_or("-".into(), ms),
                 m.threads
             )?;
@@ -496,9 +501,8 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             case: case.clone(),
             threads,
             median_s: medians[0],
-            floor_s: None,
-            floor_1thread_s: None,
             floor_copies_s: None,
+            floor_1thread_s: None,
             warm_s: None,
             runs,
         });
@@ -519,9 +523,8 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             case: case.clone(),
             threads,
             median_s: first,
-            floor_s: None,
-            floor_1thread_s: None,
             floor_copies_s: None,
+            floor_1thread_s: None,
             warm_s: Some(medians[0]),
             runs: runs + 1,
         });
@@ -544,9 +547,8 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
             case: case.clone(),
             threads,
             median_s: medians[0] / batch as f64,
-            floor_s: None,
-            floor_1thread_s: None,
             floor_copies_s: None,
+            floor_1thread_s: None,
             warm_s: None,
             runs: runs * batch,
         });
@@ -579,9 +581,8 @@ fn measure_case(case: &Case, min_time: Duration, floor: bool) -> Result<Measurem
         case: case.clone(),
         threads,
         median_s: medians[0] / batch as f64,
-        floor_s: Some(medians[1].min(medians[2])),
-        floor_1thread_s: Some(medians[3].min(medians[4])),
         floor_copies_s: Some([medians[1], medians[2]]),
+        floor_1thread_s: Some(medians[3].min(medians[4])),
         warm_s: None,
         runs: runs * batch,
     })
