@@ -10,7 +10,7 @@ mod common;
 use common::{
     Rng, Specials, assert_fused_eq_reference, random_literal, squared_norm, total_variation,
 };
-use oxla_ir::{DType, Tensor};
+use oxla_ir::{BinaryFn, Compare, DType, Tensor, UnaryFn};
 use oxla_jit::{Simd, active_simd, force_simd};
 use oxla_lower::{Axes, GradientSpec, Spacing};
 
@@ -107,12 +107,29 @@ fn streamed_outputs_give_the_interpreters_bits() {
     force_simd(None);
 }
 
+/// Elementwise instructions of every loop shape, each writing its own
+/// output: unary math, negation, binary arithmetic and extrema, a select,
+/// and conversions to f32 and f16 (outputs of 4- and 2-byte elements
+/// beside f64 ones, so their tiles' partial lines differ).
+fn elementwise(f: &Tensor, g: &Tensor) -> Vec<Tensor> {
+    vec![
+        f.unary(UnaryFn::Sqrt).unwrap(),
+        f.neg().unwrap(),
+        f.mul(g).unwrap(),
+        f.binary_fn(BinaryFn::Max, g).unwrap(),
+        Tensor::select(Compare::Gt, f, g, f, g).unwrap(),
+        f.convert(DType::F32).unwrap(),
+        f.convert(DType::F16).unwrap(),
+    ]
+}
+
 /// Streamed outputs of every kind of computing instruction, not only
 /// `gradient`'s: finite differences (pair sums, two outputs, f64 and f32,
 /// with and without a center), total
 /// variation's gradient (its fused rows, with a reduction in the same
-/// kernel) and f32 rows of 2099 elements (tiles ending at every offset):
-/// the same bits at every width.
+/// kernel), elementwise instructions of every loop shape, and f32 rows
+/// of 2099 elements (tiles ending at every offset): the same bits at every
+/// width.
 #[test]
 fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
     let mut rng = Rng::new(13);
@@ -122,6 +139,7 @@ fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
     };
     let f64_field = random_literal(&mut rng, &[1000, 2099], DType::F64, specials);
     let f32_field = random_literal(&mut rng, &[2000, 2099], DType::F32, specials);
+    let other = random_literal(&mut rng, &[1000, 2099], DType::F64, specials);
     // second derivatives (pair sums with a center) and first derivatives
     // of accuracy 6 (no center, three pairs)
     let fd = |f: &Tensor, order: i64, accuracy: i64| {
@@ -154,6 +172,7 @@ fn streamed_outputs_of_every_instruction_kind_give_the_interpreters_bits() {
             gradient(&f32_field, &[Spacing::Scalar(0.7)], 1),
         ),
         ("tv f32", vec![v, tv_grad[0].clone()]),
+        ("elementwise f64", elementwise(&f64_field, &other)),
     ];
     for simd in Simd::ALL {
         if !force_simd(Some(simd)) {
