@@ -16,6 +16,12 @@
 //!   loop, one line per 8 elements.
 //! - `fused`: one loop per row computing both derivatives, non-temporal
 //!   stores, one prefetch per line a tile ahead.
+//! - `linebuf`: as `direct`, each line's result stored to a stack line and
+//!   loaded back before its non-temporal store (what a loop that cannot
+//!   keep the line in a register does).
+//! - `window`: as `tile`, with each 256-byte window of the scratch tile
+//!   copied out as soon as it is computed (the non-temporal stores spread
+//!   through the tile, the L1 round trip kept).
 //!
 //! ```sh
 //! cargo run --release --example store_model            # every structure, 30 runs each
@@ -41,7 +47,23 @@ enum Structure {
     Direct,
     Spread,
     Fused,
+    Linebuf,
+    Window,
 }
+
+/// How a computed line is stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Put {
+    /// Ordinary store (into the L1 scratch tile).
+    Cached,
+    /// Non-temporal store from the register.
+    Stream,
+    /// Through a stack line, then a non-temporal store.
+    StreamViaStack,
+}
+
+/// Elements per window of `Structure::Window`: 256 bytes.
+const WINDOW: usize = 32;
 
 /// A buffer of `len` f64 whose slice starts on a 64-byte boundary.
 struct Aligned {
@@ -74,6 +96,8 @@ fn main() {
             Structure::Direct,
             Structure::Spread,
             Structure::Fused,
+            Structure::Linebuf,
+            Structure::Window,
         ];
         let chosen: Vec<Structure> = match args.first().map(String::as_str) {
             None => all.to_vec(),
@@ -83,7 +107,7 @@ fn main() {
                 .collect(),
         };
         if chosen.is_empty() {
-            eprintln!("structures: tile, direct, spread, fused");
+            eprintln!("structures: tile, direct, spread, fused, linebuf, window");
             std::process::exit(2);
         }
         x86::run(&chosen, runs);
@@ -225,18 +249,38 @@ mod x86 {
                 let lead = row.wrapping_add(2 * N + next);
                 unsafe {
                     if s == Structure::Spread {
-                        along_row(oa.add(c), row.add(c), len, true);
-                        across_rows(ob.add(c), row.add(c), len, true, Some(lead));
+                        along_row(oa.add(c), row.add(c), len, Put::Stream);
+                        across_rows(ob.add(c), row.add(c), len, Put::Stream, Some(lead));
                     } else {
                         burst(lead, TILE);
-                        if s == Structure::Tile {
-                            along_row(sp, row.add(c), len, false);
-                            stream_copy(oa.add(c), sp, len);
-                            across_rows(sp, row.add(c), len, false, None);
-                            stream_copy(ob.add(c), sp, len);
-                        } else {
-                            along_row(oa.add(c), row.add(c), len, true);
-                            across_rows(ob.add(c), row.add(c), len, true, None);
+                        match s {
+                            Structure::Tile => {
+                                along_row(sp, row.add(c), len, Put::Cached);
+                                stream_copy(oa.add(c), sp, len);
+                                across_rows(sp, row.add(c), len, Put::Cached, None);
+                                stream_copy(ob.add(c), sp, len);
+                            }
+                            Structure::Window => {
+                                for w in (0..len).step_by(WINDOW) {
+                                    let wl = WINDOW.min(len - w);
+                                    along_row(sp, row.add(c + w), wl, Put::Cached);
+                                    stream_copy(oa.add(c + w), sp, wl);
+                                }
+                                for w in (0..len).step_by(WINDOW) {
+                                    let wl = WINDOW.min(len - w);
+                                    across_rows(sp, row.add(c + w), wl, Put::Cached, None);
+                                    stream_copy(ob.add(c + w), sp, wl);
+                                }
+                            }
+                            _ => {
+                                let put = if s == Structure::Linebuf {
+                                    Put::StreamViaStack
+                                } else {
+                                    Put::Stream
+                                };
+                                along_row(oa.add(c), row.add(c), len, put);
+                                across_rows(ob.add(c), row.add(c), len, put, None);
+                            }
                         }
                     }
                 }
@@ -270,23 +314,30 @@ mod x86 {
         _mm512_add_pd(s, _mm512_mul_pd(_mm512_add_pd(p2, m2), w2))
     }
 
-    /// Store 8 lanes at `at` (64-byte aligned when `nt`).
+    /// Store 8 lanes at `at` (64-byte aligned unless `Put::Cached`).
     #[inline]
     #[target_feature(enable = "avx512f")]
-    unsafe fn put(at: *mut f64, v: __m512d, nt: bool) {
-        // SAFETY: the caller's `at` is 8 writable f64, aligned for `nt`.
+    unsafe fn put(at: *mut f64, v: __m512d, how: Put) {
+        // SAFETY: the caller's `at` is 8 writable f64, aligned for the
+        // streaming stores; `line` is 8 f64 on the stack.
         unsafe {
-            if nt {
-                _mm512_stream_pd(at, v)
-            } else {
-                _mm512_storeu_pd(at, v)
+            match how {
+                Put::Cached => _mm512_storeu_pd(at, v),
+                Put::Stream => _mm512_stream_pd(at, v),
+                Put::StreamViaStack => {
+                    let mut line = [0.0f64; 8];
+                    _mm512_storeu_pd(line.as_mut_ptr(), v);
+                    // a real round trip through memory, not folded away
+                    let back = _mm512_loadu_pd(std::hint::black_box(line.as_ptr()));
+                    _mm512_stream_pd(at, back)
+                }
             }
         }
     }
 
     /// The derivative along the row: `len` (a multiple of 8) outputs at `out`.
     #[target_feature(enable = "avx512f")]
-    unsafe fn along_row(out: *mut f64, x: *const f64, len: usize, nt: bool) {
+    unsafe fn along_row(out: *mut f64, x: *const f64, len: usize, how: Put) {
         for j in (0..len).step_by(8) {
             // SAFETY: x-2..x+len+9 is inside the row (columns 6..N-6).
             unsafe {
@@ -298,7 +349,7 @@ mod x86 {
                     _mm512_loadu_pd(p.add(2)),
                     _mm512_loadu_pd(p.sub(2)),
                 );
-                put(out.add(j), v, nt);
+                put(out.add(j), v, how);
             }
         }
     }
@@ -310,7 +361,7 @@ mod x86 {
         out: *mut f64,
         x: *const f64,
         len: usize,
-        nt: bool,
+        how: Put,
         lead: Option<*const f64>,
     ) {
         for j in (0..len).step_by(8) {
@@ -328,7 +379,7 @@ mod x86 {
                     _mm512_loadu_pd(p.add(2 * N)),
                     _mm512_loadu_pd(p.sub(2 * N)),
                 );
-                put(out.add(j), v, nt);
+                put(out.add(j), v, how);
             }
         }
     }
