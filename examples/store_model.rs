@@ -248,40 +248,39 @@ mod x86 {
                 let next = if c + len < c1 { c + len } else { N + c0 };
                 let lead = row.wrapping_add(2 * N + next);
                 unsafe {
-                    if s == Structure::Spread {
-                        along_row(oa.add(c), row.add(c), len, Put::Stream);
-                        across_rows(ob.add(c), row.add(c), len, Put::Stream, Some(lead));
-                    } else {
-                        burst(lead, TILE);
-                        match s {
-                            Structure::Tile => {
-                                along_row(sp, row.add(c), len, Put::Cached);
-                                stream_copy(oa.add(c), sp, len);
-                                across_rows(sp, row.add(c), len, Put::Cached, None);
-                                stream_copy(ob.add(c), sp, len);
+                    match s {
+                        Structure::Spread => {
+                            along_row(oa.add(c), row.add(c), len, Put::Stream);
+                            across_rows(ob.add(c), row.add(c), len, Put::Stream, Some(lead));
+                        }
+                        Structure::Tile | Structure::Window => {
+                            burst(lead, TILE);
+                            // into the L1 scratch a window at a time, each
+                            // copied out at once (`tile`: one window)
+                            let window = if s == Structure::Tile { TILE } else { WINDOW };
+                            for w in (0..len).step_by(window) {
+                                let wl = window.min(len - w);
+                                along_row(sp, row.add(c + w), wl, Put::Cached);
+                                stream_copy(oa.add(c + w), sp, wl);
                             }
-                            Structure::Window => {
-                                for w in (0..len).step_by(WINDOW) {
-                                    let wl = WINDOW.min(len - w);
-                                    along_row(sp, row.add(c + w), wl, Put::Cached);
-                                    stream_copy(oa.add(c + w), sp, wl);
-                                }
-                                for w in (0..len).step_by(WINDOW) {
-                                    let wl = WINDOW.min(len - w);
-                                    across_rows(sp, row.add(c + w), wl, Put::Cached, None);
-                                    stream_copy(ob.add(c + w), sp, wl);
-                                }
-                            }
-                            _ => {
-                                let put = if s == Structure::Linebuf {
-                                    Put::StreamViaStack
-                                } else {
-                                    Put::Stream
-                                };
-                                along_row(oa.add(c), row.add(c), len, put);
-                                across_rows(ob.add(c), row.add(c), len, put, None);
+                            for w in (0..len).step_by(window) {
+                                let wl = window.min(len - w);
+                                across_rows(sp, row.add(c + w), wl, Put::Cached, None);
+                                stream_copy(ob.add(c + w), sp, wl);
                             }
                         }
+                        Structure::Direct | Structure::Linebuf => {
+                            burst(lead, TILE);
+                            let put = if s == Structure::Linebuf {
+                                Put::StreamViaStack
+                            } else {
+                                Put::Stream
+                            };
+                            along_row(oa.add(c), row.add(c), len, put);
+                            across_rows(ob.add(c), row.add(c), len, put, None);
+                        }
+                        // its rows are one call each, above
+                        Structure::Fused => {}
                     }
                 }
                 c += len;
