@@ -11,6 +11,7 @@
 //! - [`storage`]: typed registers, inputs and outputs.
 
 pub(crate) mod chunks;
+pub(crate) mod direct;
 pub(crate) mod driver;
 pub(crate) mod loops;
 pub(crate) mod math_loops;

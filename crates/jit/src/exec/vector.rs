@@ -18,7 +18,8 @@ use oxla_ir::{ArrayElement, DType, with_dtype};
 
 use crate::error::unvalidated;
 use crate::exec::chunks::ChunkCursor;
-use crate::exec::loops;
+use crate::exec::direct;
+use crate::exec::loops::{self, Src};
 use crate::exec::math_loops;
 use crate::exec::operands::{
     Tile, addend_src, four_taps, fused_sum, gather, reduce, scalar_reg, src, store, taps,
@@ -28,7 +29,7 @@ use crate::exec::simd::{Simd, active_simd};
 use crate::exec::storage::{Banks, OutSlices};
 use crate::exec::stream;
 use crate::fusion::FusedKind;
-use crate::isa::{Elementwise, FusedOp, MAX_PAIRS, Program, Scale, VDst, VInstr, VSrc};
+use crate::isa::{Elementwise, FusedOp, MAX_PAIRS, Program, Scale, ScaledOp, VDst, VInstr, VSrc};
 
 /// Run `program`'s vector instructions on one tile.
 pub(crate) fn run_vector(
@@ -269,6 +270,12 @@ fn run_fused<T: ArrayElement>(
 ) {
     match op {
         FusedOp::Scaled { f, a, b, s } => {
+            if let (VDst::Out(o), Some(b)) = (dst, b)
+                && tile.stream
+                && scaled_direct::<T>(f, (a, b, s), o, banks, outs, tile)
+            {
+                return;
+            }
             with_dst!(T, banks, outs, tile, dst, |out, ro| {
                 let b = match b {
                     Some(b) => Some(src::<T>(b, ro, tile)),
@@ -386,6 +393,27 @@ fn run_fused<T: ArrayElement>(
             }
         }
     }
+}
+
+/// A scaled instruction with two slice operands into a streamed output,
+/// stored straight from its loop (`exec::direct`); false, with nothing
+/// written, if it has no such loop here (the caller stages the tile).
+/// Out of line: it calls a line loop of its own rather than inlining one.
+#[inline(never)]
+fn scaled_direct<T: ArrayElement>(
+    f: ScaledOp,
+    (a, b, s): (VSrc, VSrc, u16),
+    o: u16,
+    banks: &Banks,
+    outs: &mut OutSlices<'_>,
+    tile: &Tile<'_, '_>,
+) -> bool {
+    let (Src::Slice(a), Src::Slice(b)) = (src::<T>(a, banks, tile), src::<T>(b, banks, tile))
+    else {
+        return false;
+    };
+    let out = &mut <T as ArrayElement>::of_mut(outs)[o as usize][tile.pos..tile.pos + tile.len];
+    direct::scaled(f, out, a, b, scalar_reg::<T>(s, banks))
 }
 
 /// The pairs of a pair sum bound to this tile; only the `count` in use
