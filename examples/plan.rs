@@ -11,11 +11,19 @@ use oxla::{Axes, DType, Error, Tensor, numpy};
 /// Bad arguments are a message, not a panic.
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-/// `sum(|grad f|^2)`, the loss of the `value-and-grad` bench case.
+/// `sum(|grad f|^2)`, the loss of the `value-and-grad` bench case, built
+/// as the CLI's `demo::smoothness` builds it (the first axis' term, then
+/// each other axis' added), so that the plan is the bench's.
 fn smoothness(f: &Tensor) -> std::result::Result<Tensor, Error> {
-    let mut total = Tensor::scalar(f.dtype(), 0.0);
-    for d in numpy::gradient(f, &[], Axes::All, 1)? {
-        total = total.add(&d.mul(&d)?.sum_all()?)?;
+    let mut terms = numpy::gradient(f, &[], Axes::All, 1)?
+        .into_iter()
+        .map(|d| d.mul(&d)?.sum_all());
+    let mut total = match terms.next() {
+        Some(first) => first?,
+        None => return Ok(Tensor::scalar(f.dtype(), 0.0)),
+    };
+    for term in terms {
+        total = total.add(&term?)?;
     }
     Ok(total)
 }

@@ -32,10 +32,8 @@ use oxla_ir::{ArrayElement, DType};
 
 use crate::exec::loops::{self, Src};
 use crate::exec::simd::{Simd, active_simd};
+use crate::exec::stream::{LINE, whole_lines};
 use crate::isa::{BinOp, Post, Scale, ScaledOp};
-
-/// Bytes per cache line, the unit of a non-temporal store.
-const LINE: usize = 64;
 
 /// False if `OXLA_STREAM_DIRECT=0` (read once per process): streamed
 /// outputs are then all staged, as before this module.
@@ -67,11 +65,11 @@ pub(crate) fn scaled<T: ArrayElement>(f: ScaledOp, out: &mut [T], a: &[T], b: &[
         return false;
     }
     let (a, b) = (&a[..out.len()], &b[..out.len()]);
+    // f32 and f64 (`width_for`) are aligned to their size, which divides
+    // a line: the head and body are whole elements.
     let size = std::mem::size_of::<T>();
-    // `out` is aligned to `T`, whose size divides a line: whole elements.
-    let head = ((out.as_ptr() as usize).wrapping_neg() % LINE / size).min(out.len());
-    let per_line = LINE / size;
-    let body = (out.len() - head) / per_line * per_line;
+    let (head, body) = whole_lines(out.as_ptr() as usize, std::mem::size_of_val(out));
+    let (head, body) = (head / size, body / size);
     let (out_head, rest) = out.split_at_mut(head);
     let (out_body, out_tail) = rest.split_at_mut(body);
     let (a_head, a_rest) = a.split_at(head);
@@ -88,23 +86,12 @@ pub(crate) fn scaled<T: ArrayElement>(f: ScaledOp, out: &mut [T], a: &[T], b: &[
     true
 }
 
-/// The width whose line loops run for `dtype`, if any.
-fn width_for(dtype: DType) -> Option<Width> {
-    if !matches!(dtype, DType::F32 | DType::F64) || !enabled() {
-        return None;
-    }
-    match active_simd() {
-        Simd::Avx512 => Some(Width::Avx512),
-        Simd::Avx2 => Some(Width::Avx2),
-        Simd::Portable => None,
-    }
-}
-
-/// The copies of the line loops.
-#[derive(Clone, Copy)]
-enum Width {
-    Avx512,
-    Avx2,
+/// The width whose line loops run for `dtype`, if any (the portable
+/// width has none).
+fn width_for(dtype: DType) -> Option<Simd> {
+    let width = active_simd();
+    let has_loops = matches!(dtype, DType::F32 | DType::F64) && width != Simd::Portable;
+    (has_loops && enabled()).then_some(width)
 }
 
 /// The line loop of `width` for `T` over `out` (on a line boundary, whole
@@ -112,7 +99,7 @@ enum Width {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 fn lines<T: ArrayElement>(
-    width: Width,
+    width: Simd,
     op: BinOp,
     post: Post,
     out: &mut [T],
@@ -122,42 +109,32 @@ fn lines<T: ArrayElement>(
 ) -> bool {
     debug_assert!((out.as_ptr() as usize).is_multiple_of(LINE));
     debug_assert!(std::mem::size_of_val(out).is_multiple_of(LINE));
-    macro_rules! cast {
-        ($E:ty) => {
-            match (
+    /// The operands as `$E`, then the line loop `$f`.
+    macro_rules! call {
+        ($E:ty, $f:ident) => {{
+            let (Ok(o), Ok(x), Ok(y), Ok(s)) = (
                 bytemuck::try_cast_slice_mut::<T, $E>(out),
                 bytemuck::try_cast_slice::<T, $E>(a),
                 bytemuck::try_cast_slice::<T, $E>(b),
                 bytemuck::try_cast::<T, $E>(s),
-            ) {
-                (Ok(o), Ok(x), Ok(y), Ok(s)) => (o, x, y, s),
-                _ => return false,
-            }
-        };
+            ) else {
+                return false;
+            };
+            // SAFETY: `$f` needs only the CPU features of its
+            // `target_feature` attribute, and `width_for` took `width`
+            // from `active_simd`, which reports a width only if
+            // `Simd::available` found all of them; `out` starts on a line
+            // boundary and is whole lines long (asserted above in debug
+            // builds; `scaled` cuts it so), as its aligned stores require;
+            // `a` and `b` are as long as `out`.
+            unsafe { $f(op, post, o, x, y, s) }
+        }};
     }
-    // SAFETY (every call): each function needs only the CPU features of
-    // its `target_feature` attribute, and `width_for` chose `width` from
-    // `active_simd`, which reports a width only if `Simd::available` found
-    // all of them; `out` starts on a line boundary and is whole lines long
-    // (asserted above in debug builds; `scaled` cuts it so), as their
-    // aligned stores require; `a` and `b` are as long as `out`.
     match (T::DTYPE, width) {
-        (DType::F64, Width::Avx512) => {
-            let (o, x, y, s) = cast!(f64);
-            unsafe { avx512_f64(op, post, o, x, y, s) }
-        }
-        (DType::F32, Width::Avx512) => {
-            let (o, x, y, s) = cast!(f32);
-            unsafe { avx512_f32(op, post, o, x, y, s) }
-        }
-        (DType::F64, Width::Avx2) => {
-            let (o, x, y, s) = cast!(f64);
-            unsafe { avx2_f64(op, post, o, x, y, s) }
-        }
-        (DType::F32, Width::Avx2) => {
-            let (o, x, y, s) = cast!(f32);
-            unsafe { avx2_f32(op, post, o, x, y, s) }
-        }
+        (DType::F64, Simd::Avx512) => call!(f64, avx512_f64),
+        (DType::F32, Simd::Avx512) => call!(f32, avx512_f32),
+        (DType::F64, Simd::Avx2) => call!(f64, avx2_f64),
+        (DType::F32, Simd::Avx2) => call!(f32, avx2_f32),
         _ => return false,
     }
     true
@@ -165,15 +142,7 @@ fn lines<T: ArrayElement>(
 
 /// No line loops on other architectures: the staged path runs.
 #[cfg(not(target_arch = "x86_64"))]
-fn lines<T: ArrayElement>(
-    _: Width,
-    _: BinOp,
-    _: Post,
-    _: &mut [T],
-    _: &[T],
-    _: &[T],
-    _: T,
-) -> bool {
+fn lines<T: ArrayElement>(_: Simd, _: BinOp, _: Post, _: &mut [T], _: &[T], _: &[T], _: T) -> bool {
     false
 }
 
@@ -340,6 +309,7 @@ mod tests {
         let scales = [T::from(0.5), T::from(-3.0), T::from(0.0), T::from(f32::NAN)];
         let ops = [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div];
         let mut any_done = false;
+        let untouched = vec![T::from(7.0); n];
         for simd in Simd::ALL {
             if !force_simd(Some(simd)) {
                 continue;
@@ -355,8 +325,8 @@ mod tests {
                             for start in 0..17 {
                                 for len in [0, 1, 15, 16, 17, 33, 64, 200, n - 40 - start] {
                                     let range = start..start + len;
-                                    let mut want = vec![T::from(7.0); n];
-                                    let mut got = want.clone();
+                                    let mut want = untouched.clone();
+                                    let mut got = untouched.clone();
                                     loops::scaled(
                                         f,
                                         &mut want[range.clone()],
@@ -373,17 +343,11 @@ mod tests {
                                     );
                                     fence();
                                     any_done |= done;
-                                    if !done {
-                                        // nothing written: the caller stages the tile
-                                        assert!(
-                                            got.iter()
-                                                .all(|x| bits(&[*x]) == bits(&[T::from(7.0)]))
-                                        );
-                                        continue;
-                                    }
+                                    // not done: nothing written, the caller stages the tile
+                                    let expected = if done { &want } else { &untouched };
                                     assert_eq!(
                                         bits(&got),
-                                        bits(&want),
+                                        bits(expected),
                                         "{simd:?} {f:?} start {start} len {len}"
                                     );
                                 }

@@ -32,7 +32,16 @@ pub(crate) fn stream_min_bytes() -> usize {
 }
 
 /// Bytes per cache line, the unit of a non-temporal store here.
-const LINE: usize = 64;
+pub(crate) const LINE: usize = 64;
+
+/// How `bytes` bytes starting at address `start` split around whole
+/// lines: the bytes before the first line boundary (at most `bytes`), and
+/// the bytes of the whole lines after them; the rest is the tail.
+#[inline]
+pub(crate) fn whole_lines(start: usize, bytes: usize) -> (usize, usize) {
+    let head = (start.wrapping_neg() % LINE).min(bytes);
+    (head, (bytes - head) / LINE * LINE)
+}
 
 /// Copy `src` into `dst` as the executor writes a large output: whole
 /// 64-byte lines with non-temporal stores (the rest with ordinary ones),
@@ -67,9 +76,7 @@ pub fn copy_streaming<T: bytemuck::Pod>(dst: &mut [T], src: &[T]) -> usize {
 pub(crate) fn copy<T: bytemuck::Pod>(dst: &mut [T], src: &[T]) {
     let dst: &mut [u8] = bytemuck::cast_slice_mut(dst);
     let src: &[u8] = bytemuck::cast_slice(src);
-    let head = (dst.as_ptr() as usize).wrapping_neg() % LINE;
-    let head = head.min(dst.len());
-    let body = (dst.len() - head) / LINE * LINE;
+    let (head, body) = whole_lines(dst.as_ptr() as usize, dst.len());
     let (dst_head, rest) = dst.split_at_mut(head);
     let (dst_body, dst_tail) = rest.split_at_mut(body);
     let (src_head, rest) = src.split_at(head);
